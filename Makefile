@@ -1,0 +1,45 @@
+# The README's commands. Needs only Python 3.11+ and pip.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck pytest bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev,postgres]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: migrate, seed the Hangzhou sample and serve on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/o2o db upgrade
+	$(BIN)/o2o seed
+	$(BIN)/o2o run --host $(HOST) --port $(PORT)
+
+## test: lint, format check, type check, then the whole test suite
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check o2o tests
+	$(BIN)/ruff format --check o2o tests
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: the checkout hot path under gunicorn, driven from a separate load process
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

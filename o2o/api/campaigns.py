@@ -1,0 +1,72 @@
+"""Campaign views: publish and manage (admin), browse and claim (shopper)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from o2o.api.auth import current_principal, require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import (
+    CampaignListArgs,
+    CampaignPatchSchema,
+    CampaignSchema,
+    ClaimSchema,
+    CouponSchema,
+    page_of,
+)
+from o2o.idempotency import idempotent
+from o2o.services import campaigns, claims
+
+blp = Blueprint("campaigns", __name__, description="Coupon campaigns and claims")
+
+
+@blp.route("/campaigns", methods=["POST"])
+@require("admin")
+@blp.arguments(CampaignSchema)
+@idempotent
+@blp.response(201, CampaignSchema)
+def create_campaign(data: dict[str, Any]) -> Any:
+    """Publish a coupon campaign."""
+    return campaigns.create_campaign(data)
+
+
+@blp.route("/campaigns", methods=["GET"])
+@require("admin", "clerk", "shopper")
+@blp.arguments(CampaignListArgs, location="query")
+@blp.response(200, page_of(CampaignSchema))
+def list_campaigns(args: dict[str, Any]) -> Any:
+    """List campaigns; `claimable=true` keeps those the calling shopper can claim now."""
+    return campaigns.list_campaigns(
+        current_principal(),
+        claimable=args["claimable"],
+        status=args.get("status"),
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+    )
+
+
+@blp.route("/campaigns/<campaign_id>", methods=["GET"])
+@require("admin", "clerk", "shopper")
+@blp.response(200, CampaignSchema)
+def get_campaign(campaign_id: str) -> Any:
+    """Show one campaign."""
+    return campaigns.get_campaign(current_principal(), campaign_id)
+
+
+@blp.route("/campaigns/<campaign_id>", methods=["PATCH"])
+@require("admin")
+@blp.arguments(CampaignPatchSchema)
+@blp.response(200, CampaignSchema)
+def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
+    """Rename a campaign, change its status, or grow its total quantity."""
+    return campaigns.update_campaign(campaign_id, changes)
+
+
+@blp.route("/campaigns/<campaign_id>/claims", methods=["POST"])
+@require("shopper")
+@blp.arguments(ClaimSchema)
+@idempotent
+@blp.response(201, CouponSchema)
+def claim(data: dict[str, Any], campaign_id: str) -> Any:
+    """Claim a coupon of this campaign."""
+    return claims.claim_coupon(current_principal(), campaign_id, data["channel"])

@@ -1,0 +1,82 @@
+"""Coupon views: the shopper's wallet, coupon detail, QR tokens and images, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+
+from o2o import qr
+from o2o.api.auth import current_principal, require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import (
+    CouponEventListSchema,
+    CouponListArgs,
+    CouponSchema,
+    QrFormatArgs,
+    QrTokenSchema,
+    page_of,
+)
+from o2o.services import coupons
+
+blp = Blueprint("coupons", __name__, description="Coupons, QR codes and history")
+
+_IMAGE_DOC = {
+    "responses": {
+        "200": {
+            "description": "The QR image; it encodes exactly a fresh QR token.",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
+@blp.route("/me/coupons", methods=["GET"])
+@require("shopper")
+@blp.arguments(CouponListArgs, location="query")
+@blp.response(200, page_of(CouponSchema))
+def my_coupons(args: dict[str, Any]) -> Any:
+    """List the calling shopper's coupons, newest first."""
+    return coupons.list_shopper_coupons(
+        current_principal(), args.get("status"), args["limit"], args.get("cursor")
+    )
+
+
+@blp.route("/coupons/<code>", methods=["GET"])
+@require("admin", "shopper")
+@blp.response(200, CouponSchema)
+def get_coupon(code: str) -> Any:
+    """Show a coupon (its owner or an admin)."""
+    return coupons.find_coupon(current_principal(), code)
+
+
+@blp.route("/coupons/<code>/qr-token", methods=["GET"])
+@require("admin", "shopper")
+@blp.response(200, QrTokenSchema)
+def qr_token(code: str) -> Any:
+    """Mint a short-lived signed token that names this coupon."""
+    token, expires_at = coupons.mint_qr_token(current_principal(), code)
+    return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/coupons/<code>/qr", methods=["GET"])
+@require("admin", "shopper")
+@blp.arguments(QrFormatArgs, location="query")
+@blp.doc(**_IMAGE_DOC)
+def qr_image(args: dict[str, Any], code: str) -> Response:
+    """The coupon's QR code as PNG (default) or SVG; it encodes a fresh QR token."""
+    token, _ = coupons.mint_qr_token(current_principal(), code)
+    if args["format"] == "svg":
+        return current_app.response_class(qr.render_svg(token), mimetype="image/svg+xml")
+    return current_app.response_class(qr.render_png(token), mimetype="image/png")
+
+
+@blp.route("/coupons/<code>/events", methods=["GET"])
+@require("admin", "shopper")
+@blp.response(200, CouponEventListSchema)
+def coupon_events(code: str) -> Any:
+    """The coupon's append-only history, oldest first."""
+    return {"items": coupons.coupon_events(current_principal(), code)}

@@ -1,0 +1,54 @@
+"""Admin views: stores, clerks and shoppers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from o2o.api.auth import require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import ClerkSchema, PageArgs, ShopperSchema, StoreSchema, page_of
+from o2o.idempotency import idempotent
+from o2o.services import accounts
+
+blp = Blueprint("people", __name__, description="Stores, clerks and shoppers (admin)")
+
+
+@blp.route("/stores", methods=["POST"])
+@require("admin")
+@blp.arguments(StoreSchema)
+@idempotent
+@blp.response(201, StoreSchema)
+def create_store(data: dict[str, Any]) -> Any:
+    """Open a store."""
+    return accounts.create_store(**data)
+
+
+@blp.route("/stores", methods=["GET"])
+@require("admin")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(StoreSchema))
+def list_stores(args: dict[str, Any]) -> Any:
+    """List stores, newest first."""
+    return accounts.list_stores(args["limit"], args.get("cursor"))
+
+
+@blp.route("/clerks", methods=["POST"])
+@require("admin")
+@blp.arguments(ClerkSchema)
+@idempotent
+@blp.response(201, ClerkSchema)
+def create_clerk(data: dict[str, Any]) -> Any:
+    """Create a clerk bound to one store; the response shows their API key once."""
+    clerk, key = accounts.create_clerk(data["name"], data["store_id"])
+    return {"id": clerk.id, "name": clerk.name, "store_id": clerk.store_id, "api_key": key}
+
+
+@blp.route("/shoppers", methods=["POST"])
+@require("admin")
+@blp.arguments(ShopperSchema)
+@idempotent
+@blp.response(201, ShopperSchema)
+def create_shopper(data: dict[str, Any]) -> Any:
+    """Register a shopper; the response shows their API key once."""
+    shopper, key = accounts.create_shopper(data["name"], data.get("phone"))
+    return {"id": shopper.id, "name": shopper.name, "phone": shopper.phone, "api_key": key}

@@ -1,0 +1,32 @@
+"""Sandbox views: the shared test clock (only when O2O_SANDBOX=1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from o2o.api.auth import require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import ClockSchema
+from o2o.clock import now
+from o2o.idempotency import idempotent
+from o2o.services import sandbox
+
+blp = Blueprint("sandbox", __name__, description="Sandbox clock (O2O_SANDBOX=1 only)")
+
+
+@blp.route("/sandbox/clock", methods=["GET"])
+@require("admin")
+@blp.response(200, ClockSchema)
+def get_clock() -> Any:
+    """Read the sandbox clock."""
+    return {"now": now()}
+
+
+@blp.route("/sandbox/clock", methods=["POST"])
+@require("admin")
+@blp.arguments(ClockSchema)
+@idempotent
+@blp.response(200, ClockSchema)
+def set_clock(data: dict[str, Any]) -> Any:
+    """Set the sandbox clock to `now`, or move it forward by `advance_seconds`."""
+    return {"now": sandbox.set_clock(**data)}

@@ -1,0 +1,252 @@
+"""Marshmallow schemas: they validate requests, shape responses and generate the OpenAPI spec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates_schema
+
+from o2o import clock
+from o2o.models import (
+    CAMPAIGN_STATUSES,
+    CHANNELS,
+    CLAIM_CHANNELS,
+    COUPON_EVENT_TYPES,
+    COUPON_STATUSES,
+    DISCOUNT_TYPES,
+)
+
+MAX_AMOUNT = 1_000_000_000  # ¥10,000,000.00 in fen; keeps amounts inside 32-bit columns
+
+
+class Timestamp(fields.AwareDateTime):
+    """RFC 3339 with an offset on input; UTC with `Z` on output."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def Money(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """An integer number of fen; floats are rejected, never rounded."""
+    kwargs.setdefault("validate", validate.Range(min=0, max=MAX_AMOUNT))
+    return fields.Integer(strict=True, **kwargs)
+
+
+def Count(low: int, high: int, **kwargs: Any) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), **kwargs)
+
+
+def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class EmptySchema(Strict):
+    """No body, or `{}`."""
+
+
+class PageArgs(Strict):
+    limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+def page_of(item: type[ma.Schema]) -> type[ma.Schema]:
+    """A list envelope `{items, next_cursor}` of `item`."""
+    return type(
+        f"{item.__name__.removesuffix('Schema')}PageSchema",
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+    )
+
+
+# -- stores and people -------------------------------------------------------------------------
+
+
+class StoreSchema(Strict):
+    id = fields.String(dump_only=True)
+    name = Text(120, required=True)
+    city = Text(60, required=True)
+    address = fields.String(validate=validate.Length(max=255), allow_none=True, load_default=None)
+    created_at = Timestamp(dump_only=True)
+
+
+class ClerkSchema(Strict):
+    id = fields.String(dump_only=True)
+    name = Text(120, required=True)
+    store_id = Text(32, required=True)
+    api_key = fields.String(dump_only=True, metadata={"description": "Shown once."})
+
+
+class ShopperSchema(Strict):
+    id = fields.String(dump_only=True)
+    name = Text(120, required=True)
+    phone = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
+    api_key = fields.String(dump_only=True, metadata={"description": "Shown once."})
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+_DISCOUNT_FIELDS = {
+    "amount_off": {"amount_off"},
+    "percent_off": {"percent_off", "max_discount"},
+    "exchange": {"exchange_price", "item"},
+}
+_REQUIRED_DISCOUNT_FIELDS = {
+    "amount_off": {"amount_off"},
+    "percent_off": {"percent_off"},
+    "exchange": {"exchange_price", "item"},
+}
+
+
+class DiscountSchema(Strict):
+    type = fields.String(required=True, validate=validate.OneOf(DISCOUNT_TYPES))
+    amount_off = Money(validate=validate.Range(min=1, max=MAX_AMOUNT))
+    percent_off = Count(1, 100)
+    max_discount = Money(allow_none=True)
+    exchange_price = Money()
+    item = Text(200)
+    min_spend = Money(load_default=0)
+
+    @validates_schema
+    def _fields_match_type(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data.get("type")
+        if kind not in _DISCOUNT_FIELDS:
+            return
+        errors: dict[str, list[str]] = {}
+        for name in _REQUIRED_DISCOUNT_FIELDS[kind] - data.keys():
+            errors[name] = [f"Required for a {kind} discount."]
+        other = set().union(*_DISCOUNT_FIELDS.values()) - _DISCOUNT_FIELDS[kind]
+        for name in other & data.keys():
+            errors[name] = [f"Not a field of a {kind} discount."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class CampaignSchema(Strict):
+    id = fields.String(dump_only=True)
+    name = Text(200, required=True)
+    discount = fields.Nested(DiscountSchema, required=True)
+    total_quantity = Count(1, 10_000_000, required=True)
+    per_shopper_limit = Count(1, 1000, load_default=1)
+    claim_starts_at = Timestamp(allow_none=True)
+    claim_ends_at = Timestamp(allow_none=True)
+    valid_from = Timestamp(allow_none=True)
+    valid_until = Timestamp(allow_none=True)
+    valid_days_after_claim = Count(1, 3650, allow_none=True)
+    wait_days_after_claim = Count(0, 3650, load_default=0)
+    store_ids = fields.List(
+        Text(32), allow_none=True, load_default=None, validate=validate.Length(min=1, max=500)
+    )
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        load_default=lambda: list(CHANNELS),
+        validate=validate.Length(min=1),
+    )
+    restore_on_refund = fields.Boolean(load_default=True)
+    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES), load_default="active")
+    claimed_count = fields.Integer(dump_only=True)
+    redeemed_count = fields.Integer(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+
+    @validates_schema
+    def _windows_make_sense(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        if not data.get("valid_until") and not data.get("valid_days_after_claim"):
+            errors["valid_until"] = ["Give valid_until, valid_days_after_claim, or both."]
+        for start, end in (("valid_from", "valid_until"), ("claim_starts_at", "claim_ends_at")):
+            if data.get(start) and data.get(end) and data[start] >= data[end]:
+                errors[end] = [f"Must be after {start}."]
+        if len(set(data.get("channels") or [])) != len(data.get("channels") or []):
+            errors["channels"] = ["List each channel once."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class CampaignPatchSchema(Strict):
+    name = Text(200)
+    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))
+    total_quantity = Count(1, 10_000_000)
+
+
+class CampaignListArgs(PageArgs):
+    claimable = fields.Boolean(load_default=False)
+    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))
+
+
+# -- coupons -----------------------------------------------------------------------------------
+
+
+class ClaimSchema(Strict):
+    channel = fields.String(validate=validate.OneOf(CLAIM_CHANNELS), load_default="app")
+
+
+class CouponSchema(Strict):
+    code = fields.String()
+    campaign_id = fields.String()
+    shopper_id = fields.String()
+    status = fields.Function(
+        lambda coupon: coupon.effective_status(clock.now()),
+        metadata={"enum": list(COUPON_STATUSES)},
+    )
+    claim_channel = fields.String()
+    claimed_at = Timestamp()
+    valid_from = Timestamp()
+    valid_until = Timestamp()
+    discount = fields.Function(lambda coupon: coupon.campaign.discount)
+    redeemed_at = Timestamp(allow_none=True)
+    order_id = fields.String(allow_none=True)
+    store_id = fields.String(allow_none=True)
+
+
+class CouponListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(COUPON_STATUSES))
+
+
+class QrTokenSchema(ma.Schema):
+    token = fields.String(required=True)
+    expires_at = Timestamp(required=True)
+
+
+class QrFormatArgs(Strict):
+    format = fields.String(validate=validate.OneOf(("png", "svg")), load_default="png")
+
+
+class CouponEventSchema(ma.Schema):
+    type = fields.String(metadata={"enum": list(COUPON_EVENT_TYPES)})
+    at = Timestamp()
+    actor_role = fields.String(allow_none=True)
+    actor_id = fields.String(allow_none=True)
+    store_id = fields.String(allow_none=True)
+    order_id = fields.String(allow_none=True)
+
+
+class CouponEventListSchema(ma.Schema):
+    items = fields.List(fields.Nested(CouponEventSchema), required=True)
+
+
+# -- sandbox -----------------------------------------------------------------------------------
+
+
+class ClockSchema(Strict):
+    now = Timestamp()
+    advance_seconds = Count(0, 10 * 365 * 86400, load_only=True)
+
+    @validates_schema
+    def _exactly_one(self, data: dict[str, Any], **_: Any) -> None:
+        if ("now" in data) == ("advance_seconds" in data):
+            raise ma.ValidationError("Give exactly one of now or advance_seconds.", "_schema")

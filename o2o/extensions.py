@@ -1,0 +1,74 @@
+"""Flask extensions: the SQLAlchemy handle, Alembic migrations and the flask-smorest Api."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask
+from flask_migrate import Migrate
+from flask_smorest import Api as _Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the single writer; busy_timeout queues writers."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable snake_case code"})
+    message = ma.fields.String(required=True, metadata={"description": "A human sentence"})
+    details = ma.fields.Dict(required=True)
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+class Api(_Api):
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def _register_error_handlers(self) -> None:
+        """Errors are handled by o2o.errors, which writes the project's envelope."""
+
+
+def make_api(app: Flask) -> Api:
+    """One Api per app: flask-smorest keeps the app and its spec on the Api object."""
+    api = Api(
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            },
+            "security": [{"bearerAuth": []}],
+        }
+    )
+    api.init_app(app)
+    return api

@@ -1,0 +1,128 @@
+"""Stripe-style Idempotency-Key for POSTs: one decorator, records kept in the database."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from flask import Response, current_app, g, request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from o2o import clock
+from o2o.errors import Conflict, O2OError, Unprocessable, field_error
+from o2o.extensions import db
+from o2o.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+# A request that died mid-flight must not hold its key for ever.
+STALE_IN_PROGRESS = timedelta(seconds=60)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _request_hash() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        body: Any = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = current_app.response_class(
+        record.response_body, status=record.response_status, mimetype="application/json"
+    )
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | Response:
+    """Insert the in-progress record, or return the earlier response to replay."""
+    now = clock.now()
+    ttl = timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"])
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at < now - ttl,
+        )
+    )
+    record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, created_at=now)
+    db.session.add(record)
+    try:
+        db.session.commit()
+        return record
+    except IntegrityError:
+        db.session.rollback()
+    existing = db.session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    ).one()
+    if existing.request_hash != request_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request.",
+            code="idempotency_key_reused",
+        )
+    if existing.in_progress:
+        if existing.created_at < now - STALE_IN_PROGRESS:
+            db.session.delete(existing)
+            db.session.commit()
+            return _claim_key(scope, key, request_hash)
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed.",
+            code="idempotency_key_in_use",
+        )
+    return _replay(existing)
+
+
+def _finish(record_id: int, status: int, body: str) -> None:
+    record = db.session.get(IdempotencyRecord, record_id)
+    if record is None:
+        return
+    if status >= 500:
+        # Our failure, not the client's: let them retry with the same key.
+        db.session.delete(record)
+    else:
+        record.response_status = status
+        record.response_body = body
+    db.session.commit()
+
+
+def idempotent(view: F) -> F:
+    """Honour Idempotency-Key on a POST view; place it below the arguments decorator."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not key.strip() or len(key) > MAX_KEY_LENGTH:
+            raise field_error(HEADER, f"Must be 1 to {MAX_KEY_LENGTH} characters.")
+        claimed = _claim_key(g.principal.key_id, key, _request_hash())
+        if isinstance(claimed, Response):
+            return claimed
+        record_id = claimed.id
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except O2OError as error:
+            db.session.rollback()
+            _finish(record_id, error.status, json.dumps(error.envelope()))
+            raise
+        except Exception:
+            db.session.rollback()
+            _finish(record_id, 500, "")
+            raise
+        _finish(record_id, response.status_code, response.get_data(as_text=True))
+        return response
+
+    return cast(F, wrapper)

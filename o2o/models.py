@@ -1,0 +1,278 @@
+"""Typed SQLAlchemy models. Rules live here as methods; no session, no Flask globals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from o2o.extensions import Base
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on every database, always handed back timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not accepted; use clock.now()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+ROLES = ("admin", "clerk", "shopper")
+CHANNELS = ("in_store", "online")
+CLAIM_CHANNELS = ("app", "public_account", "in_store")
+DISCOUNT_TYPES = ("amount_off", "percent_off", "exchange")
+CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
+COUPON_STATUSES = ("available", "reserved", "redeemed", "expired", "voided")
+COUPON_EVENT_TYPES = (
+    "claimed",
+    "reserved",
+    "released",
+    "redeemed",
+    "restored",
+    "expired",
+    "voided",
+)
+
+# Which campaign status may follow which; `ended` is final.
+CAMPAIGN_TRANSITIONS = {
+    "draft": {"draft", "active", "ended"},
+    "active": {"active", "paused", "ended"},
+    "paused": {"paused", "active", "ended"},
+    "ended": {"ended"},
+}
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    city: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Clerk(Base):
+    __tablename__ = "clerks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Shopper(Base):
+    __tablename__ = "shoppers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """A bearer key, stored as its SHA-256; the clear key is shown once."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'clerk', 'shopper')", name="role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
+    shopper_id: Mapped[str | None] = mapped_column(ForeignKey("shoppers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("claimed_count <= total_quantity", name="within_budget"),
+        CheckConstraint("claimed_count >= 0", name="claimed_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    discount_type: Mapped[str] = mapped_column(String(16))
+    amount_off: Mapped[int | None] = mapped_column(Integer)
+    percent_off: Mapped[int | None] = mapped_column(Integer)
+    max_discount: Mapped[int | None] = mapped_column(Integer)
+    exchange_price: Mapped[int | None] = mapped_column(Integer)
+    exchange_item: Mapped[str | None] = mapped_column(String(200))
+    min_spend: Mapped[int] = mapped_column(Integer, default=0)
+    total_quantity: Mapped[int] = mapped_column(Integer)
+    claimed_count: Mapped[int] = mapped_column(Integer, default=0)
+    redeemed_count: Mapped[int] = mapped_column(Integer, default=0)
+    per_shopper_limit: Mapped[int] = mapped_column(Integer, default=1)
+    claim_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_days_after_claim: Mapped[int | None] = mapped_column(Integer)
+    wait_days_after_claim: Mapped[int] = mapped_column(Integer, default=0)
+    store_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    restore_on_refund: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def discount(self) -> dict[str, Any]:
+        """The discount as the API shows it: only the fields of its type."""
+        if self.discount_type == "amount_off":
+            fields: dict[str, Any] = {"amount_off": self.amount_off}
+        elif self.discount_type == "percent_off":
+            fields = {"percent_off": self.percent_off, "max_discount": self.max_discount}
+        else:
+            fields = {"exchange_price": self.exchange_price, "item": self.exchange_item}
+        return {"type": self.discount_type, **fields, "min_spend": self.min_spend}
+
+    def set_discount(self, discount: dict[str, Any]) -> None:
+        self.discount_type = discount["type"]
+        self.amount_off = discount.get("amount_off")
+        self.percent_off = discount.get("percent_off")
+        self.max_discount = discount.get("max_discount")
+        self.exchange_price = discount.get("exchange_price")
+        self.exchange_item = discount.get("item")
+        self.min_spend = discount.get("min_spend", 0)
+
+    def discount_for(self, amount: int) -> int:
+        """The discount in fen on an order of `amount` fen: 0 ≤ discount ≤ amount, rounded down."""
+        if amount < self.min_spend:
+            return 0
+        if self.discount_type == "amount_off":
+            off = self.amount_off or 0
+        elif self.discount_type == "percent_off":
+            off = amount * (self.percent_off or 0) // 100
+            if self.max_discount is not None:
+                off = min(off, self.max_discount)
+        else:
+            off = amount - (self.exchange_price or 0)
+        return max(0, min(off, amount))
+
+    def claim_blockers(self, now: datetime) -> list[str]:
+        """Reason codes why a claim cannot happen now (empty when it can)."""
+        reasons = []
+        if self.status != "active":
+            reasons.append("campaign_not_active")
+        if self.claim_starts_at and now < self.claim_starts_at:
+            reasons.append("claim_not_started")
+        if self.claim_ends_at and now >= self.claim_ends_at:
+            reasons.append("claim_ended")
+        if self.valid_until and now >= self.valid_until:
+            reasons.append("campaign_expired")
+        if self.claimed_count >= self.total_quantity:
+            reasons.append("campaign_exhausted")
+        return reasons
+
+    def coupon_window(self, claimed_at: datetime) -> tuple[datetime, datetime]:
+        """When a coupon claimed at `claimed_at` may be used: relative, clipped to absolute."""
+        start = claimed_at + timedelta(days=self.wait_days_after_claim or 0)
+        if self.valid_from and self.valid_from > start:
+            start = self.valid_from
+        ends = []
+        if self.valid_days_after_claim:
+            ends.append(start + timedelta(days=self.valid_days_after_claim))
+        if self.valid_until:
+            ends.append(self.valid_until)
+        return start, min(ends)
+
+    def can_become(self, status: str) -> bool:
+        return status in CAMPAIGN_TRANSITIONS[self.status]
+
+
+class Coupon(Base):
+    __tablename__ = "coupons"
+    __table_args__ = (
+        # The backstop for per_shopper_limit: the n-th coupon of a shopper can exist once.
+        UniqueConstraint("campaign_id", "shopper_id", "claim_seq"),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    shopper_id: Mapped[str] = mapped_column(ForeignKey("shoppers.id"), index=True)
+    claim_seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    claim_channel: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    store_id: Mapped[str | None] = mapped_column(String(32))
+    redeemed_by: Mapped[str | None] = mapped_column(String(32))
+    redeemed_flow: Mapped[str | None] = mapped_column(String(16))
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined", innerjoin=True)
+
+    def effective_status(self, now: datetime) -> str:
+        """The status a reader sees: an unused coupon past its window is expired."""
+        if self.status == "available" and now >= self.valid_until:
+            return "expired"
+        return self.status
+
+
+class CouponEvent(Base):
+    """Append-only history of a coupon's state changes."""
+
+    __tablename__ = "coupon_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    coupon_code: Mapped[str] = mapped_column(ForeignKey("coupons.code"), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    store_id: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class IdempotencyRecord(Base):
+    """The first response to an (api key, Idempotency-Key) pair, replayed for 24 hours."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.response_status is None
+
+
+class SandboxClock(Base):
+    """The one sandbox clock row, shared by every worker and instance."""
+
+    __tablename__ = "sandbox_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    now: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,107 @@
+"""Stores, clerks, shoppers and their API keys; turning a bearer key into a principal."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from o2o import clock
+from o2o.errors import Unauthenticated, field_error
+from o2o.extensions import db
+from o2o.models import ApiKey, Clerk, Shopper, Store
+from o2o.services.pagination import Page, paginate
+from o2o.tokens import hash_api_key, new_api_key, new_id
+
+ENV_ADMIN_KEY_ID = "env_admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role, the key used, and the clerk's store or the shopper."""
+
+    role: str
+    key_id: str
+    clerk_id: str | None = None
+    store_id: str | None = None
+    shopper_id: str | None = None
+
+    @property
+    def actor_id(self) -> str:
+        return self.clerk_id or self.shopper_id or self.key_id
+
+
+def authenticate(key: str | None, env_admin_key: str | None) -> Principal:
+    """The principal a bearer key stands for; 401 for no key or an unknown one."""
+    if not key:
+        raise Unauthenticated()
+    if env_admin_key and hmac.compare_digest(key.encode(), env_admin_key.encode()):
+        return Principal(role="admin", key_id=ENV_ADMIN_KEY_ID)
+    row = db.session.execute(
+        select(ApiKey.id, ApiKey.role, ApiKey.clerk_id, ApiKey.shopper_id, Clerk.store_id)
+        .outerjoin(Clerk, Clerk.id == ApiKey.clerk_id)
+        .where(ApiKey.key_hash == hash_api_key(key))
+    ).first()
+    if row is None:
+        raise Unauthenticated("This API key is not known.")
+    return Principal(
+        role=row.role,
+        key_id=row.id,
+        clerk_id=row.clerk_id,
+        store_id=row.store_id,
+        shopper_id=row.shopper_id,
+    )
+
+
+def add_api_key(
+    role: str, key: str, *, clerk_id: str | None = None, shopper_id: str | None = None
+) -> ApiKey:
+    """Stage a key row (hash only) in the current transaction."""
+    api_key = ApiKey(
+        id=new_id("key"),
+        key_hash=hash_api_key(key),
+        role=role,
+        clerk_id=clerk_id,
+        shopper_id=shopper_id,
+        created_at=clock.now(),
+    )
+    db.session.add(api_key)
+    return api_key
+
+
+def create_store(name: str, city: str, address: str | None = None) -> Store:
+    """Open a store."""
+    store = Store(id=new_id("st"), name=name, city=city, address=address, created_at=clock.now())
+    db.session.add(store)
+    db.session.commit()
+    return store
+
+
+def list_stores(limit: int, cursor: str | None) -> Page[Store]:
+    """Stores, newest first."""
+    return paginate(select(Store), Store.created_at, Store.id, limit, cursor)
+
+
+def create_clerk(name: str, store_id: str) -> tuple[Clerk, str]:
+    """Hire a clerk for a store; returns the clerk and their API key (shown once)."""
+    if db.session.get(Store, store_id) is None:
+        raise field_error("store_id", "No store has this id.")
+    clerk = Clerk(id=new_id("clk"), name=name, store_id=store_id, created_at=clock.now())
+    key = new_api_key("clerk")
+    db.session.add(clerk)
+    db.session.flush()
+    add_api_key("clerk", key, clerk_id=clerk.id)
+    db.session.commit()
+    return clerk, key
+
+
+def create_shopper(name: str, phone: str | None = None) -> tuple[Shopper, str]:
+    """Register a shopper; returns the shopper and their API key (shown once)."""
+    shopper = Shopper(id=new_id("shp"), name=name, phone=phone, created_at=clock.now())
+    key = new_api_key("shopper")
+    db.session.add(shopper)
+    db.session.flush()
+    add_api_key("shopper", key, shopper_id=shopper.id)
+    db.session.commit()
+    return shopper, key

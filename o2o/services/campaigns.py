@@ -1,0 +1,130 @@
+"""Campaigns: publish, change, read and list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from o2o import clock
+from o2o.errors import Forbidden, NotFound, ValidationFailed, field_error
+from o2o.extensions import db
+from o2o.models import Campaign, Coupon, Store
+from o2o.services.accounts import Principal
+from o2o.services.pagination import Page, paginate
+from o2o.tokens import new_id
+
+_PLAIN_FIELDS = (
+    "name",
+    "total_quantity",
+    "per_shopper_limit",
+    "claim_starts_at",
+    "claim_ends_at",
+    "valid_from",
+    "valid_until",
+    "valid_days_after_claim",
+    "wait_days_after_claim",
+    "channels",
+    "restore_on_refund",
+    "status",
+)
+
+
+def _check_stores_exist(store_ids: list[str] | None) -> None:
+    if not store_ids:
+        return
+    found = set(db.session.scalars(select(Store.id).where(Store.id.in_(store_ids))))
+    missing = sorted(set(store_ids) - found)
+    if missing:
+        raise field_error("store_ids", f"Unknown store ids: {', '.join(missing)}.")
+
+
+def build_campaign(data: dict[str, Any], campaign_id: str | None = None) -> Campaign:
+    """A new Campaign from validated fields (not yet added to the session)."""
+    _check_stores_exist(data.get("store_ids"))
+    campaign = Campaign(
+        id=campaign_id or new_id("cmp"),
+        claimed_count=0,
+        redeemed_count=0,
+        created_at=clock.now(),
+        store_ids=sorted(set(data["store_ids"])) if data.get("store_ids") else None,
+    )
+    campaign.set_discount(data["discount"])
+    for field in _PLAIN_FIELDS:
+        if field in data:
+            setattr(campaign, field, data[field])
+    return campaign
+
+
+def create_campaign(data: dict[str, Any]) -> Campaign:
+    """Publish a campaign."""
+    campaign = build_campaign(data)
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def get_campaign(principal: Principal, campaign_id: str) -> Campaign:
+    """One campaign; drafts are visible to admins only."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or (campaign.status == "draft" and principal.role != "admin"):
+        raise NotFound("No campaign has this id.")
+    return campaign
+
+
+def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
+    """Rename, change status, or grow the budget of a campaign."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("No campaign has this id.")
+    errors: dict[str, list[str]] = {}
+    status = changes.get("status")
+    if status and not campaign.can_become(status):
+        errors["status"] = [f"A campaign that is {campaign.status} cannot become {status}."]
+    quantity = changes.get("total_quantity")
+    if quantity is not None and quantity < campaign.total_quantity:
+        errors["total_quantity"] = [f"May only grow (now {campaign.total_quantity})."]
+    if errors:
+        raise ValidationFailed(errors)
+    if quantity is not None:
+        # Conditional: a concurrent PATCH can never shrink the budget under live claims.
+        db.session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.total_quantity <= quantity)
+            .values(total_quantity=quantity)
+        )
+    if "name" in changes:
+        campaign.name = changes["name"]
+    if status:
+        campaign.status = status
+    db.session.commit()
+    return campaign
+
+
+def list_campaigns(
+    principal: Principal, *, claimable: bool, status: str | None, limit: int, cursor: str | None
+) -> Page[Campaign]:
+    """Campaigns newest first; `claimable` keeps those the calling shopper can claim now."""
+    stmt = select(Campaign)
+    if principal.role != "admin":
+        stmt = stmt.where(Campaign.status != "draft")
+    if status:
+        stmt = stmt.where(Campaign.status == status)
+    if claimable:
+        if principal.role != "shopper":
+            raise Forbidden("Only shoppers can ask which campaigns they can claim.")
+        now = clock.now()
+        held = (
+            select(func.count())
+            .where(Coupon.campaign_id == Campaign.id, Coupon.shopper_id == principal.shopper_id)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(
+            Campaign.status == "active",
+            Campaign.claimed_count < Campaign.total_quantity,
+            (Campaign.claim_starts_at.is_(None)) | (Campaign.claim_starts_at <= now),
+            (Campaign.claim_ends_at.is_(None)) | (Campaign.claim_ends_at > now),
+            (Campaign.valid_until.is_(None)) | (Campaign.valid_until > now),
+            held < Campaign.per_shopper_limit,
+        )
+    return paginate(stmt, Campaign.created_at, Campaign.id, limit, cursor)

@@ -1,0 +1,92 @@
+"""Claiming coupons: exact under contention, by conditional update and a unique constraint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from o2o import clock
+from o2o.errors import Conflict, NotFound
+from o2o.extensions import db
+from o2o.models import Campaign, Coupon, CouponEvent
+from o2o.services.accounts import Principal
+from o2o.tokens import new_coupon_code
+
+_RETRIES = 8
+
+
+def claim_coupon(principal: Principal, campaign_id: str, channel: str) -> Coupon:
+    """Give the shopper one coupon of the campaign, within budget and per-shopper limit."""
+    for _ in range(_RETRIES):
+        try:
+            return _claim_once(principal, campaign_id, channel)
+        except IntegrityError:
+            # Lost a race on (campaign, shopper, claim_seq) or on a code: look again.
+            db.session.rollback()
+    raise Conflict("Too many simultaneous claims; try again.", code="claim_contention")
+
+
+def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
+    now = clock.now()
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == "draft":
+        raise NotFound("No campaign has this id.")
+    blockers = [r for r in campaign.claim_blockers(now) if r != "campaign_exhausted"]
+    if blockers:
+        raise Conflict(
+            "This campaign cannot be claimed now.",
+            code="campaign_not_active",
+            details={"reasons": blockers},
+        )
+    # The budget is spent by one conditional UPDATE; its row count is the verdict.
+    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status == "active",
+            Campaign.claimed_count < Campaign.total_quantity,
+        )
+        .values(claimed_count=Campaign.claimed_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Every coupon of this campaign has been claimed.", code="campaign_exhausted")
+    # Counted after the UPDATE: the campaign row is now locked by this transaction.
+    held = db.session.scalar(
+        select(func.count()).where(
+            Coupon.campaign_id == campaign_id, Coupon.shopper_id == principal.shopper_id
+        )
+    )
+    if (held or 0) >= campaign.per_shopper_limit:
+        db.session.rollback()
+        raise Conflict(
+            f"You already hold {held} coupon(s) of this campaign, the most allowed.",
+            code="per_shopper_limit_reached",
+        )
+    valid_from, valid_until = campaign.coupon_window(now)
+    coupon = Coupon(
+        code=new_coupon_code(),
+        campaign_id=campaign_id,
+        shopper_id=principal.shopper_id,
+        claim_seq=(held or 0) + 1,
+        status="available",
+        claim_channel=channel,
+        claimed_at=now,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    db.session.add(coupon)
+    db.session.add(
+        CouponEvent(
+            coupon_code=coupon.code,
+            type="claimed",
+            at=now,
+            actor_role=principal.role,
+            actor_id=principal.actor_id,
+        )
+    )
+    db.session.commit()
+    return coupon

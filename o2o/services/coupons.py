@@ -1,0 +1,69 @@
+"""Reading coupons, their history, and minting their QR tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+
+from o2o import clock
+from o2o.errors import Conflict, NotFound
+from o2o.extensions import db
+from o2o.models import Coupon, CouponEvent
+from o2o.services.accounts import Principal
+from o2o.services.pagination import Page, paginate
+from o2o.tokens import normalize_code, sign_qr_token
+
+SHOWABLE = ("available", "reserved")
+
+
+def find_coupon(principal: Principal, raw_code: str) -> Coupon:
+    """The coupon with this code if the caller may see it; 404 alike for unknown and foreign."""
+    coupon = db.session.get(Coupon, normalize_code(raw_code))
+    if coupon is None or (
+        principal.role == "shopper" and coupon.shopper_id != principal.shopper_id
+    ):
+        raise NotFound("No coupon has this code.")
+    return coupon
+
+
+def list_shopper_coupons(
+    principal: Principal, status: str | None, limit: int, cursor: str | None
+) -> Page[Coupon]:
+    """The shopper's own coupons, newest first, optionally by (effective) status."""
+    stmt = select(Coupon).where(Coupon.shopper_id == principal.shopper_id)
+    if status:
+        now = clock.now()
+        lapsed = and_(Coupon.status == "available", Coupon.valid_until <= now)
+        if status == "expired":
+            stmt = stmt.where(or_(Coupon.status == "expired", lapsed))
+        elif status == "available":
+            stmt = stmt.where(Coupon.status == "available", Coupon.valid_until > now)
+        else:
+            stmt = stmt.where(Coupon.status == status)
+    return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
+
+
+def mint_qr_token(principal: Principal, raw_code: str) -> tuple[str, datetime]:
+    """A fresh signed token naming the coupon, valid O2O_QR_TOKEN_TTL seconds."""
+    coupon = find_coupon(principal, raw_code)
+    now = clock.now()
+    status = coupon.effective_status(now)
+    if status not in SHOWABLE:
+        raise Conflict(f"This coupon is {status}.", code="coupon_not_available")
+    expires_at = now + timedelta(seconds=current_app.config["O2O_QR_TOKEN_TTL"])
+    token = sign_qr_token(current_app.config["O2O_SECRET_KEY"], coupon.code, expires_at)
+    return token, expires_at.replace(microsecond=0)
+
+
+def coupon_events(principal: Principal, raw_code: str) -> list[CouponEvent]:
+    """The coupon's history, oldest first."""
+    coupon = find_coupon(principal, raw_code)
+    return list(
+        db.session.scalars(
+            select(CouponEvent)
+            .where(CouponEvent.coupon_code == coupon.code)
+            .order_by(CouponEvent.id)
+        )
+    )

@@ -1,0 +1,54 @@
+"""Keyset pagination: newest first, by (created time, id), with an opaque cursor."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from o2o.errors import field_error
+from o2o.extensions import db
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode(at: datetime, ident: str) -> str:
+    raw = json.dumps([at.isoformat(), ident]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(ident)
+    except (ValueError, TypeError) as exc:
+        raise field_error("cursor", "Not a cursor this API returned.") from exc
+
+
+def paginate(
+    stmt: Select[Any],
+    at: InstrumentedAttribute[datetime],
+    ident: InstrumentedAttribute[str],
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """Run `stmt` for one page of at most `limit` rows."""
+    if cursor:
+        stmt = stmt.where(tuple_(at, ident) < tuple_(*_decode(cursor)))
+    rows = list(db.session.scalars(stmt.order_by(at.desc(), ident.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = _encode(getattr(last, at.key), getattr(last, ident.key)) if last else None
+    return Page(rows, next_cursor)

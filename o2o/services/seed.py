@@ -1,0 +1,67 @@
+"""Loading a scenario's fixed objects (stores, clerks, shoppers, campaigns); safe to repeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from o2o import clock
+from o2o.extensions import db
+from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store
+from o2o.services.accounts import add_api_key
+from o2o.services.campaigns import build_campaign
+from o2o.tokens import hash_api_key
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+    keys: list[tuple[str, str, str]] = field(default_factory=list)  # (role, who, key)
+
+    def count(self, kind: str) -> None:
+        self.created[kind] = self.created.get(kind, 0) + 1
+
+
+def _ensure_key(role: str, key: str, **owner: str) -> None:
+    if db.session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_api_key(key))) is None:
+        add_api_key(role, key, **owner)
+
+
+def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
+    """Create what is missing by id; existing rows are left exactly as they are."""
+    report = SeedReport()
+    now = clock.now()
+    if data.get("admin_key"):
+        _ensure_key("admin", data["admin_key"])
+        report.keys.append(("admin", "admin", data["admin_key"]))
+    for row in data.get("stores", []):
+        if db.session.get(Store, row["id"]) is None:
+            db.session.add(Store(**row, created_at=now))
+            report.count("stores")
+    db.session.flush()
+    for row in data.get("clerks", []):
+        if db.session.get(Clerk, row["id"]) is None:
+            db.session.add(
+                Clerk(id=row["id"], name=row["name"], store_id=row["store_id"], created_at=now)
+            )
+            report.count("clerks")
+        db.session.flush()
+        _ensure_key("clerk", row["api_key"], clerk_id=row["id"])
+        report.keys.append(("clerk", row["name"], row["api_key"]))
+    for row in data.get("shoppers", []):
+        if db.session.get(Shopper, row["id"]) is None:
+            db.session.add(
+                Shopper(id=row["id"], name=row["name"], phone=row.get("phone"), created_at=now)
+            )
+            report.count("shoppers")
+        db.session.flush()
+        _ensure_key("shopper", row["api_key"], shopper_id=row["id"])
+        report.keys.append(("shopper", row["name"], row["api_key"]))
+    for fields in campaigns:
+        if db.session.get(Campaign, fields["id"]) is None:
+            db.session.add(build_campaign(fields, campaign_id=fields["id"]))
+            report.count("campaigns")
+    db.session.commit()
+    return report

@@ -1,0 +1,86 @@
+"""Secrets: signed QR tokens (the only HMAC code), API keys, coupon codes and payment codes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+
+from o2o.errors import O2OError
+
+QR_TOKEN_VERSION = "O2O1"
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, no 1/I
+CODE_LENGTH = 12  # 60 bits of randomness
+_STRAY = re.compile(r"[\s\-_]+")
+
+
+class InvalidQrToken(O2OError):
+    status, code, message = 400, "invalid_qr_token", "This QR token is not valid."
+
+
+class QrTokenExpired(O2OError):
+    status, code, message = 400, "qr_token_expired", "This QR token has expired; refresh the QR."
+
+
+def _signature(secret: str, payload: str) -> str:
+    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sign_qr_token(secret: str, code: str, expires_at: datetime) -> str:
+    """A token naming a coupon until expires_at: `O2O1.<code>.<unix expiry>.<HMAC-SHA256>`."""
+    payload = f"{QR_TOKEN_VERSION}.{code}.{int(expires_at.timestamp())}"
+    return f"{payload}.{_signature(secret, payload)}"
+
+
+def verify_qr_token(secret: str, token: str, now: datetime) -> str:
+    """Return the coupon code a genuine, unexpired token names; raise otherwise.
+
+    The signature is compared as text, so every byte of the token is covered (base64 padding
+    bits included). A genuine token proves the code, not that the coupon is unspent.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 4 or parts[0] != QR_TOKEN_VERSION or not parts[2].isdigit():
+        raise InvalidQrToken()
+    payload = ".".join(parts[:3])
+    if not hmac.compare_digest(_signature(secret, payload), parts[3]):
+        raise InvalidQrToken()
+    if int(parts[2]) <= int(now.timestamp()):
+        raise QrTokenExpired()
+    return parts[1]
+
+
+def token_expiry(token: str) -> datetime:
+    """The expiry written in a token (no verification)."""
+    return datetime.fromtimestamp(int(token.split(".")[2]), UTC)
+
+
+def new_coupon_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw: str) -> str:
+    """Codes are looked up in any case, with stray spaces or dashes."""
+    return _STRAY.sub("", raw).upper()
+
+
+def new_api_key(role: str) -> str:
+    return f"o2o_{role}_{secrets.token_urlsafe(24)}"
+
+
+def hash_api_key(key: str) -> str:
+    """Keys are 192-bit random strings, so a fast hash is safe and keeps auth cheap per request."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_payment_code() -> str:
+    """An 18-digit one-time payment code starting 10–15, like a WeChat Pay 付款码."""
+    return f"1{secrets.randbelow(6)}" + "".join(str(secrets.randbelow(10)) for _ in range(16))
+
+
+def new_id(prefix: str) -> str:
+    """An opaque id: a short type prefix and 16 random base32 characters."""
+    return f"{prefix}_" + "".join(secrets.choice(CODE_ALPHABET.lower()) for _ in range(16))

@@ -1,0 +1,73 @@
+"""Schemathesis fuzzes every operation of the spec: no server error, no off-spec response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.builders import ADMIN_KEY, Api, bearer
+
+EXAMPLES = 30
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Operations only a shopper may call; everything else is fuzzed with the admin key.
+SHOPPER_ONLY = {("POST", "/api/v1/campaigns/{campaign_id}/claims"), ("GET", "/api/v1/me/coupons")}
+
+
+@pytest.fixture
+def fuzzed_app(app: Flask) -> Flask:
+    """An app with a little of everything, so generated ids sometimes hit real rows."""
+    api = Api(app.test_client())
+    shopper = api.shopper()
+    campaign = api.campaign()
+    api.claim(shopper, campaign["id"])
+    app.config["FUZZ_SHOPPER_KEY"] = shopper["api_key"]
+    return app
+
+
+def _fuzzer(operation: Any, headers: dict[str, str]) -> Any:
+    """A Hypothesis test of one operation, calling it with the given key."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def fuzz(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    return fuzz
+
+
+def test_no_operation_answers_with_a_server_error_or_off_spec(fuzzed_app: Flask) -> None:
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzzed_app)
+    shopper_key = fuzzed_app.config["FUZZ_SHOPPER_KEY"]
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+    for operation in operations:
+        signature = (operation.method.upper(), operation.path)
+        headers = bearer(shopper_key if signature in SHOPPER_ONLY else ADMIN_KEY)
+        try:
+            _fuzzer(operation, headers)()
+        except Exception as error:  # collect every operation's failure, not just the first
+            failures.append(f"{signature}: {error}")
+    assert not failures, "\n\n".join(failures)

@@ -1,0 +1,38 @@
+"""Migrations build an empty database that matches the models exactly, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from o2o.extensions import db
+from tests.conftest import build_app
+
+
+def _empty(app: Any) -> None:
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def test_upgrading_an_empty_database_leaves_no_pending_model_changes(db_url: str) -> None:
+    app = build_app(db_url)
+    _empty(app)
+    try:
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                diff = compare_metadata(context, db.metadata)
+                tables = set(inspect(conn).get_table_names())
+        assert diff == []
+        assert {"campaigns", "coupons", "coupon_events", "idempotency_records"} <= tables
+    finally:
+        _empty(app)
+        with app.app_context():
+            db.engine.dispose()
