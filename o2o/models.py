@@ -55,6 +55,15 @@ COUPON_EVENT_TYPES = (
     "expired",
     "voided",
 )
+# Each coupon move: the statuses it may start from and the status it ends in.
+COUPON_MOVES = {
+    "reserved": (("available",), "reserved"),
+    "released": (("reserved",), "available"),
+    "redeemed": (("reserved",), "redeemed"),
+    "restored": (("redeemed",), "available"),
+    "expired": (("available",), "expired"),
+    "voided": (("available", "reserved"), "voided"),
+}
 
 # Which campaign status may follow which; `ended` is final.
 CAMPAIGN_TRANSITIONS = {
@@ -234,6 +243,37 @@ class Coupon(Base):
             return "expired"
         return self.status
 
+    def use_blockers(
+        self, *, amount: int, store_id: str | None, channel: str, now: datetime
+    ) -> list[str]:
+        """Reason codes why this coupon cannot take `amount` here and now (empty: it applies).
+
+        `coupon_not_available` is about the coupon's state (reserved, redeemed, voided); the
+        other reasons are about the rules of its campaign.
+        """
+        campaign = self.campaign
+        status = self.effective_status(now)
+        reasons = []
+        if status == "expired":
+            reasons.append("coupon_expired")
+        elif status != "available":
+            reasons.append("coupon_not_available")
+        if now < self.valid_from:
+            reasons.append("coupon_not_yet_valid")
+        if campaign.status != "active":
+            reasons.append("campaign_not_active")
+        if campaign.store_ids and store_id not in campaign.store_ids:
+            reasons.append("store_not_eligible")
+        if channel not in campaign.channels:
+            reasons.append("channel_not_eligible")
+        if amount < campaign.min_spend:
+            reasons.append("min_spend_not_met")
+        return reasons
+
+    def can_be_restored(self, now: datetime) -> bool:
+        """A fully refunded coupon comes back if its campaign allows it and it is still valid."""
+        return self.campaign.restore_on_refund and now < self.valid_until
+
 
 class CouponEvent(Base):
     """Append-only history of a coupon's state changes."""
@@ -276,3 +316,105 @@ class SandboxClock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     now: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+ORDER_STATUSES = (
+    "awaiting_payment",
+    "paid",
+    "canceled",
+    "expired",
+    "refunded",
+    "partially_refunded",
+)
+PAYMENT_METHODS = ("wechat_pay", "alipay", "card")
+PAYMENT_FLOWS = ("clerk_scan", "shopper_scan", "online")
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled")
+
+
+class Order(Base):
+    """A checkout: an amount, maybe a reserved coupon, and what is left to pay."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("discount_amount >= 0 AND discount_amount <= amount", name="discount"),
+        CheckConstraint("payable_amount = amount - discount_amount", name="payable"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    shopper_id: Mapped[str | None] = mapped_column(ForeignKey("shoppers.id"), index=True)
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    discount_amount: Mapped[int] = mapped_column(Integer)
+    payable_amount: Mapped[int] = mapped_column(Integer)
+    coupon_code: Mapped[str | None] = mapped_column(ForeignKey("coupons.code"), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def effective_status(self, now: datetime) -> str:
+        """An unpaid order past its reservation lifetime reads as expired."""
+        if self.status == "awaiting_payment" and now >= self.expires_at:
+            return "expired"
+        return self.status
+
+    def is_payable(self, now: datetime) -> bool:
+        return self.effective_status(now) == "awaiting_payment"
+
+
+class PaymentCode(Base):
+    """A shopper's one-time 18-digit payment code (付款码), shown at the till."""
+
+    __tablename__ = "payment_codes"
+
+    code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    shopper_id: Mapped[str] = mapped_column(ForeignKey("shoppers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Payment(Base):
+    """A mock WeChat Pay / Alipay / card payment of one order."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunds"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    flow: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    failure_code: Mapped[str | None] = mapped_column(String(32))
+    payer_id: Mapped[str | None] = mapped_column(ForeignKey("shoppers.id"))
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
+    # A pending mock payment settles at settles_at into its scripted outcome.
+    pending_outcome: Mapped[str | None] = mapped_column(String(24))
+    settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.refunded_amount if self.status == "succeeded" else 0
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

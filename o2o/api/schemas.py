@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate, validates_schema
 
 from o2o import clock
+from o2o.gateway import OUTCOMES as MOCK_OUTCOMES
 from o2o.models import (
     CAMPAIGN_STATUSES,
     CHANNELS,
@@ -16,6 +18,10 @@ from o2o.models import (
     COUPON_EVENT_TYPES,
     COUPON_STATUSES,
     DISCOUNT_TYPES,
+    ORDER_STATUSES,
+    PAYMENT_FLOWS,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
 )
 
 MAX_AMOUNT = 1_000_000_000  # ¥10,000,000.00 in fen; keeps amounts inside 32-bit columns
@@ -250,3 +256,113 @@ class ClockSchema(Strict):
     def _exactly_one(self, data: dict[str, Any], **_: Any) -> None:
         if ("now" in data) == ("advance_seconds" in data):
             raise ma.ValidationError("Give exactly one of now or advance_seconds.", "_schema")
+
+
+# -- checkout ----------------------------------------------------------------------------------
+
+
+class ScanSchema(Strict):
+    qr_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    amount = Money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    store_id = Text(32, metadata={"description": "Optional; must be the clerk's own store."})
+
+
+class ScanResultSchema(ma.Schema):
+    coupon = fields.Nested(CouponSchema, required=True)
+    applicable = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    discount_amount = fields.Integer(required=True)
+    payable_amount = fields.Integer(required=True)
+
+
+class OrderCreateSchema(Strict):
+    amount = Money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    qr_token = fields.String(
+        validate=validate.Length(min=1, max=512), metadata={"description": "Clerk, in store."}
+    )
+    coupon_code = Text(32, metadata={"description": "Shopper, online."})
+    store_id = Text(32)
+
+
+class OrderSchema(ma.Schema):
+    id = fields.String()
+    channel = fields.String(metadata={"enum": list(CHANNELS)})
+    store_id = fields.String(allow_none=True)
+    shopper_id = fields.String(allow_none=True)
+    amount = fields.Integer()
+    discount_amount = fields.Integer()
+    payable_amount = fields.Integer()
+    coupon_code = fields.String(allow_none=True)
+    status = fields.Function(
+        lambda order: order.effective_status(clock.now()), metadata={"enum": list(ORDER_STATUSES)}
+    )
+    created_at = Timestamp()
+    expires_at = Timestamp()
+    paid_at = Timestamp(allow_none=True)
+
+
+class PaymentCreateSchema(Strict):
+    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    flow = fields.String(required=True, validate=validate.OneOf(PAYMENT_FLOWS))
+    auth_code = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "clerk_scan only: the shopper's 18-digit payment code."},
+    )
+
+    @validates_schema
+    def _auth_code_with_clerk_scan(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("flow") == "clerk_scan" and not data.get("auth_code"):
+            raise ma.ValidationError({"auth_code": ["Required for the clerk_scan flow."]})
+        if data.get("flow") in ("shopper_scan", "online") and "auth_code" in data:
+            raise ma.ValidationError(
+                {"auth_code": ["Only the clerk_scan flow takes an auth_code."]}
+            )
+
+
+class MockOutcomeSchema(ma.Schema):
+    outcome = fields.String(
+        data_key="O2O-Mock-Outcome",
+        load_default="success",
+        validate=validate.OneOf(MOCK_OUTCOMES),
+        metadata={"description": "The mock provider's answer (sandbox testing)."},
+    )
+
+
+class PaymentSchema(ma.Schema):
+    id = fields.String()
+    order_id = fields.String()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    flow = fields.String(metadata={"enum": list(PAYMENT_FLOWS)})
+    amount = fields.Integer()
+    status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
+    failure_code = fields.String(allow_none=True)
+    qr_url = fields.Function(
+        lambda payment: (
+            url_for("payments.payment_qr", payment_id=payment.id, _external=True)
+            if payment.flow == "shopper_scan"
+            else None
+        ),
+        allow_none=True,
+    )
+    created_at = Timestamp()
+    succeeded_at = Timestamp(allow_none=True)
+    refunded_amount = fields.Integer()
+
+
+class RefundCreateSchema(Strict):
+    amount = Money(validate=validate.Range(min=1, max=MAX_AMOUNT))
+    reason = fields.String(validate=validate.Length(max=255), allow_none=True)
+
+
+class RefundSchema(ma.Schema):
+    id = fields.String()
+    payment_id = fields.String()
+    amount = fields.Integer()
+    reason = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = Timestamp()
+
+
+class PaymentCodeSchema(ma.Schema):
+    auth_code = fields.String(required=True)
+    expires_at = Timestamp(required=True)

@@ -24,8 +24,18 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# Operations only a shopper may call; everything else is fuzzed with the admin key.
-SHOPPER_ONLY = {("POST", "/api/v1/campaigns/{campaign_id}/claims"), ("GET", "/api/v1/me/coupons")}
+# The role each operation is fuzzed as; anything not listed is fuzzed with the admin key.
+AS_SHOPPER = {
+    ("POST", "/api/v1/campaigns/{campaign_id}/claims"),
+    ("GET", "/api/v1/me/coupons"),
+    ("GET", "/api/v1/me/payment-code"),
+    ("POST", "/api/v1/payments/{payment_id}/confirm"),
+}
+AS_CLERK = {
+    ("POST", "/api/v1/scans"),
+    ("POST", "/api/v1/orders"),
+    ("POST", "/api/v1/orders/{order_id}/payments"),
+}
 
 
 @pytest.fixture
@@ -33,9 +43,10 @@ def fuzzed_app(app: Flask) -> Flask:
     """An app with a little of everything, so generated ids sometimes hit real rows."""
     api = Api(app.test_client())
     shopper = api.shopper()
+    clerk = api.clerk()
     campaign = api.campaign()
     api.claim(shopper, campaign["id"])
-    app.config["FUZZ_SHOPPER_KEY"] = shopper["api_key"]
+    app.config["FUZZ_KEYS"] = {"shopper": shopper["api_key"], "clerk": clerk["api_key"]}
     return app
 
 
@@ -58,14 +69,15 @@ def _fuzzer(operation: Any, headers: dict[str, str]) -> Any:
 
 def test_no_operation_answers_with_a_server_error_or_off_spec(fuzzed_app: Flask) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzzed_app)
-    shopper_key = fuzzed_app.config["FUZZ_SHOPPER_KEY"]
+    keys = fuzzed_app.config["FUZZ_KEYS"]
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
 
     for operation in operations:
         signature = (operation.method.upper(), operation.path)
-        headers = bearer(shopper_key if signature in SHOPPER_ONLY else ADMIN_KEY)
+        role = "shopper" if signature in AS_SHOPPER else "clerk" if signature in AS_CLERK else None
+        headers = bearer(keys[role] if role else ADMIN_KEY)
         try:
             _fuzzer(operation, headers)()
         except Exception as error:  # collect every operation's failure, not just the first

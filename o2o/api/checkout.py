@@ -1,0 +1,73 @@
+"""Checkout views: the clerk's scan, placing, reading and cancelling orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from o2o.api.auth import current_principal, require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import (
+    EmptySchema,
+    OrderCreateSchema,
+    OrderSchema,
+    ScanResultSchema,
+    ScanSchema,
+)
+from o2o.errors import field_error
+from o2o.idempotency import idempotent
+from o2o.services import checkout
+
+blp = Blueprint("checkout", __name__, description="Scans and orders")
+
+_WRONG_ROLE_FIELD = {"clerk": "coupon_code", "shopper": "qr_token"}
+
+
+@blp.route("/scans", methods=["POST"])
+@require("clerk")
+@blp.arguments(ScanSchema)
+@idempotent
+@blp.response(200, ScanResultSchema)
+def scan(data: dict[str, Any]) -> Any:
+    """Dry run at the till: would this QR's coupon apply to this amount here? Changes nothing."""
+    quote = checkout.scan(
+        current_principal(), data["qr_token"], data["amount"], data.get("store_id")
+    )
+    return {
+        "coupon": quote.coupon,
+        "applicable": quote.applicable,
+        "reasons": quote.reasons,
+        "discount_amount": quote.discount_amount,
+        "payable_amount": quote.payable_amount,
+    }
+
+
+@blp.route("/orders", methods=["POST"])
+@require("clerk", "shopper")
+@blp.arguments(OrderCreateSchema)
+@idempotent
+@blp.response(201, OrderSchema)
+def place_order(data: dict[str, Any]) -> Any:
+    """Check out: a clerk in store (with `qr_token`) or a shopper online (with `coupon_code`)."""
+    principal = current_principal()
+    wrong = _WRONG_ROLE_FIELD[principal.role]
+    if wrong in data:
+        raise field_error(wrong, f"A {principal.role} checks out without {wrong}.")
+    return checkout.place_order(principal, **data)
+
+
+@blp.route("/orders/<order_id>", methods=["GET"])
+@require("admin", "clerk", "shopper")
+@blp.response(200, OrderSchema)
+def get_order(order_id: str) -> Any:
+    """Show an order (its shopper, its store's clerks, admins)."""
+    return checkout.get_order(current_principal(), order_id)
+
+
+@blp.route("/orders/<order_id>/cancel", methods=["POST"])
+@require("admin", "clerk", "shopper")
+@blp.arguments(EmptySchema, required=False)
+@idempotent
+@blp.response(200, OrderSchema)
+def cancel_order(_: dict[str, Any], order_id: str) -> Any:
+    """Cancel an unpaid order; its coupon becomes available again."""
+    return checkout.cancel_order(current_principal(), order_id)

@@ -1,0 +1,99 @@
+"""Payment views: payment codes, the three mock flows, confirmation, refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, url_for
+
+from o2o import qr
+from o2o.api.auth import current_principal, require
+from o2o.api.base import Blueprint
+from o2o.api.schemas import (
+    EmptySchema,
+    MockOutcomeSchema,
+    PaymentCodeSchema,
+    PaymentCreateSchema,
+    PaymentSchema,
+    RefundCreateSchema,
+    RefundSchema,
+)
+from o2o.idempotency import idempotent
+from o2o.services import payments, refunds
+
+blp = Blueprint("payments", __name__, description="Payments and refunds (mock provider)")
+
+
+@blp.route("/me/payment-code", methods=["GET"])
+@require("shopper")
+@blp.response(200, PaymentCodeSchema)
+def payment_code() -> Any:
+    """A one-time 18-digit payment code to show at the till (valid 60 s)."""
+    code = payments.issue_payment_code(current_principal())
+    return {"auth_code": code.code, "expires_at": code.expires_at}
+
+
+@blp.route("/orders/<order_id>/payments", methods=["POST"])
+@require("clerk", "shopper")
+@blp.arguments(PaymentCreateSchema)
+@blp.arguments(MockOutcomeSchema, location="headers")
+@idempotent
+@blp.response(201, PaymentSchema)
+def create_payment(data: dict[str, Any], mock: dict[str, Any], order_id: str) -> Any:
+    """Pay an order: `clerk_scan` and `shopper_scan` (clerk) or `online` (shopper)."""
+    return payments.create_payment(
+        current_principal(),
+        order_id,
+        data["method"],
+        data["flow"],
+        mock["outcome"],
+        data.get("auth_code"),
+    )
+
+
+@blp.route("/payments/<payment_id>", methods=["GET"])
+@require("admin", "clerk", "shopper")
+@blp.response(200, PaymentSchema)
+def get_payment(payment_id: str) -> Any:
+    """Show a payment; a pending mock payment settles here once its delay has passed."""
+    return payments.get_payment(current_principal(), payment_id)
+
+
+@blp.route("/payments/<payment_id>/confirm", methods=["POST"])
+@require("shopper")
+@blp.arguments(EmptySchema, required=False)
+@blp.arguments(MockOutcomeSchema, location="headers")
+@idempotent
+@blp.response(200, PaymentSchema)
+def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) -> Any:
+    """The shopper pays a `shopper_scan` payment (after scanning the merchant's QR)."""
+    return payments.confirm_payment(current_principal(), payment_id, mock["outcome"])
+
+
+@blp.route("/payments/<payment_id>/qr", methods=["GET"])
+@require("admin", "clerk", "shopper")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "PNG QR of the confirm URL",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def payment_qr(payment_id: str) -> Response:
+    """The merchant's QR for a `shopper_scan` payment: it encodes the confirm URL."""
+    payment = payments.get_payment(current_principal(), payment_id)
+    link = url_for("payments.confirm_payment", payment_id=payment.id, _external=True)
+    return current_app.response_class(qr.render_png(link), mimetype="image/png")
+
+
+@blp.route("/payments/<payment_id>/refunds", methods=["POST"])
+@require("admin", "clerk")
+@blp.arguments(RefundCreateSchema, required=False)
+@idempotent
+@blp.response(201, RefundSchema)
+def refund(data: dict[str, Any], payment_id: str) -> Any:
+    """Refund part or all of what is left of a payment (default: all of it)."""
+    return refunds.refund_payment(
+        current_principal(), payment_id, data.get("amount"), data.get("reason")
+    )

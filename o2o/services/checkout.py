@@ -1,0 +1,205 @@
+"""Checkout: the clerk's dry-run scan, placing orders that reserve a coupon, cancelling them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import CursorResult, update
+
+from o2o import clock
+from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from o2o.extensions import db
+from o2o.models import Coupon, Order, Store
+from o2o.services.accounts import Principal
+from o2o.services.coupon_moves import move_coupon
+from o2o.services.orders import expire_if_lapsed, load_order
+from o2o.tokens import new_id, normalize_code, verify_qr_token
+
+
+@dataclass
+class Quote:
+    """What a coupon would do to an amount: whether it applies, why not, and the money."""
+
+    coupon: Coupon | None
+    amount: int
+    reasons: list[str] = field(default_factory=list)
+    discount_amount: int = 0
+
+    @property
+    def applicable(self) -> bool:
+        return self.coupon is not None and not self.reasons
+
+    @property
+    def payable_amount(self) -> int:
+        return self.amount - self.discount_amount
+
+
+def _coupon_from_token(token: str, now: datetime) -> Coupon:
+    code = verify_qr_token(current_app.config["O2O_SECRET_KEY"], token, now)
+    coupon = db.session.get(Coupon, code)
+    if coupon is None:  # a genuine token for a coupon that no longer exists
+        raise NotFound("No coupon has this code.")
+    return coupon
+
+
+def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
+    """A reservation whose order lapsed is given back to whoever asks next."""
+    if coupon.status == "reserved" and coupon.order_id:
+        order = db.session.get(Order, coupon.order_id)
+        if order is not None and expire_if_lapsed(order, now):
+            db.session.refresh(coupon)
+
+
+def _quote(
+    coupon: Coupon,
+    amount: int,
+    store_id: str | None,
+    channel: str,
+    now: datetime,
+    *,
+    lapsed: bool = False,
+) -> Quote:
+    reasons = coupon.use_blockers(amount=amount, store_id=store_id, channel=channel, now=now)
+    if lapsed:  # held by an order that ran out of time: free for the next checkout
+        reasons.remove("coupon_not_available")
+    discount = 0 if reasons else coupon.campaign.discount_for(amount)
+    return Quote(coupon, amount, reasons, discount)
+
+
+def _own_store(principal: Principal, store_id: str | None) -> str:
+    if store_id is not None and store_id != principal.store_id:
+        raise Forbidden("Clerks act for their own store only.")
+    assert principal.store_id is not None
+    return principal.store_id
+
+
+def scan(principal: Principal, token: str, amount: int, store_id: str | None = None) -> Quote:
+    """Dry run at the till: would this QR's coupon apply to `amount` here? Changes nothing."""
+    store = _own_store(principal, store_id)
+    now = clock.now()
+    coupon = _coupon_from_token(token, now)
+    quote = _quote(coupon, amount, store, "in_store", now, lapsed=_reservation_lapsed(coupon, now))
+    db.session.rollback()  # a scan never writes
+    return quote
+
+
+def _reservation_lapsed(coupon: Coupon, now: datetime) -> bool:
+    if coupon.status != "reserved" or not coupon.order_id:
+        return False
+    order = db.session.get(Order, coupon.order_id)
+    return order is not None and order.effective_status(now) == "expired"
+
+
+def place_order(
+    principal: Principal,
+    amount: int,
+    *,
+    qr_token: str | None = None,
+    coupon_code: str | None = None,
+    store_id: str | None = None,
+) -> Order:
+    """Check out: in store for a clerk (QR token), online for a shopper (coupon code)."""
+    now = clock.now()
+    if principal.role == "clerk":
+        channel, store_id = "in_store", _own_store(principal, store_id)
+        coupon = _coupon_from_token(qr_token, now) if qr_token else None
+        shopper_id = coupon.shopper_id if coupon else None
+    else:
+        channel, shopper_id = "online", principal.shopper_id
+        if store_id is not None and db.session.get(Store, store_id) is None:
+            raise field_error("store_id", "No store has this id.")
+        coupon = _shoppers_coupon(principal, coupon_code) if coupon_code else None
+    order = Order(
+        id=new_id("ord"),
+        channel=channel,
+        store_id=store_id,
+        shopper_id=shopper_id,
+        clerk_id=principal.clerk_id,
+        amount=amount,
+        discount_amount=0,
+        payable_amount=amount,
+        status="awaiting_payment",
+        created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["O2O_ORDER_TTL"]),
+    )
+    if coupon is not None:
+        _reserve_for(order, coupon, principal, now)
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:
+    coupon = db.session.get(Coupon, normalize_code(raw_code))
+    if coupon is None or coupon.shopper_id != principal.shopper_id:
+        raise NotFound("No coupon has this code.")
+    return coupon
+
+
+def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: datetime) -> None:
+    _release_if_lapsed(coupon, now)
+    quote = _quote(coupon, order.amount, order.store_id, order.channel, now)
+    if "coupon_not_available" in quote.reasons:
+        raise Conflict(f"This coupon is {coupon.status}.", code="coupon_not_available")
+    if quote.reasons:
+        raise Unprocessable(
+            "This coupon does not apply to this order.",
+            code="coupon_not_applicable",
+            details={"reasons": quote.reasons},
+        )
+    db.session.add(order)
+    db.session.flush()  # the order row must exist before the coupon points at it
+    reserved = move_coupon(
+        coupon.code,
+        "reserved",
+        now,
+        principal,
+        order_id=order.id,
+        store_id=order.store_id,
+        values={"order_id": order.id},
+    )
+    if not reserved:  # someone else reserved it between our read and our UPDATE
+        db.session.rollback()
+        raise Conflict("This coupon was just taken by another order.", code="coupon_not_available")
+    order.coupon_code = coupon.code
+    order.discount_amount = quote.discount_amount
+    order.payable_amount = quote.payable_amount
+
+
+def get_order(principal: Principal, order_id: str) -> Order:
+    """One order, as its shopper, its store's clerks or an admin may see it."""
+    return load_order(principal, order_id)
+
+
+def cancel_order(principal: Principal, order_id: str) -> Order:
+    """Cancel an unpaid order; its coupon becomes available again."""
+    now = clock.now()
+    order = load_order(principal, order_id)
+    if expire_if_lapsed(order, now) or order.status != "awaiting_payment":
+        db.session.commit()
+        raise Conflict(f"This order is {order.effective_status(now)}.", code="order_not_cancelable")
+    canceled: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Order)
+        .where(Order.id == order.id, Order.status == "awaiting_payment")
+        .values(status="canceled")
+        .execution_options(synchronize_session=False)
+    )
+    if canceled.rowcount != 1:  # paid a moment ago by a concurrent payment
+        raise Conflict("This order is no longer awaiting payment.", code="order_not_cancelable")
+    if order.coupon_code:
+        move_coupon(
+            order.coupon_code,
+            "released",
+            now,
+            principal,
+            order_id=order.id,
+            store_id=order.store_id,
+            only_if=(Coupon.order_id == order.id,),
+            values={"order_id": None},
+        )
+    db.session.commit()
+    db.session.refresh(order)
+    return order

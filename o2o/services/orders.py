@@ -1,0 +1,59 @@
+"""Orders as objects to read and guard: access rules and lazy expiry of lapsed reservations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+
+from o2o.errors import Forbidden, NotFound
+from o2o.extensions import db
+from o2o.models import Coupon, Order
+from o2o.services.accounts import Principal
+from o2o.services.coupon_moves import move_coupon
+
+
+def check_access(principal: Principal, order: Order) -> None:
+    """Shoppers see their own orders (404 otherwise), clerks their store's (403 otherwise)."""
+    if principal.role == "shopper" and order.shopper_id != principal.shopper_id:
+        raise NotFound("No order has this id.")
+    if principal.role == "clerk" and order.store_id != principal.store_id:
+        raise Forbidden("This order belongs to another store.")
+
+
+def load_order(principal: Principal, order_id: str) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("No order has this id.")
+    check_access(principal, order)
+    return order
+
+
+def expire_if_lapsed(order: Order, now: datetime) -> bool:
+    """Persist the expiry of an unpaid order past its lifetime and give its coupon back.
+
+    Safe under races: only the transaction whose conditional UPDATE wins does the release.
+    """
+    if order.status != "awaiting_payment" or now < order.expires_at:
+        return False
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Order)
+        .where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at <= now)
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    if order.coupon_code:
+        move_coupon(
+            order.coupon_code,
+            "released",
+            now,
+            None,
+            order_id=order.id,
+            store_id=order.store_id,
+            only_if=(Coupon.order_id == order.id,),
+            values={"order_id": None},
+        )
+    return True

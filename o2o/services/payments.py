@@ -1,0 +1,218 @@
+"""Payments: payment codes, the three mock flows, confirmation and delayed settlement."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import CursorResult, func, update
+
+from o2o import clock, gateway
+from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from o2o.extensions import db
+from o2o.models import Coupon, Order, Payment, PaymentCode
+from o2o.services.accounts import Principal
+from o2o.services.coupon_moves import count_redemption, move_coupon
+from o2o.services.orders import check_access, expire_if_lapsed, load_order
+from o2o.tokens import new_id, new_payment_code
+
+FLOW_ROLES = {"clerk_scan": "clerk", "shopper_scan": "clerk", "online": "shopper"}
+FLOW_CHANNELS = {"clerk_scan": "in_store", "shopper_scan": "in_store", "online": "online"}
+
+
+def issue_payment_code(principal: Principal) -> PaymentCode:
+    """A fresh one-time 18-digit code for the shopper to show at the till."""
+    now = clock.now()
+    code = PaymentCode(
+        code=new_payment_code(),
+        shopper_id=principal.shopper_id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["O2O_PAYMENT_CODE_TTL"]),
+    )
+    db.session.add(code)
+    db.session.commit()
+    return code
+
+
+def _spend_payment_code(auth_code: str, now: datetime) -> str:
+    """Use up a payment code (once, before it expires) and return whose it was."""
+    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(PaymentCode)
+        .where(
+            PaymentCode.code == auth_code,
+            PaymentCode.used_at.is_(None),
+            PaymentCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(PaymentCode.shopper_id)
+    )
+    payer = spent.scalar_one_or_none()
+    if payer is None:
+        raise Unprocessable(
+            "This payment code is unknown, used or expired.", code="invalid_payment_code"
+        )
+    return str(payer)
+
+
+def _payable_order(principal: Principal, order_id: str, flow: str, now: datetime) -> Order:
+    if FLOW_ROLES[flow] != principal.role:
+        raise Forbidden(f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
+    order = load_order(principal, order_id)
+    if FLOW_CHANNELS[flow] != order.channel:
+        raise field_error("flow", f"A {order.channel} order cannot be paid with {flow}.")
+    if expire_if_lapsed(order, now):
+        db.session.commit()
+    if order.status != "awaiting_payment":
+        raise Conflict(f"This order is {order.status}.", code="order_not_payable")
+    return order
+
+
+def create_payment(
+    principal: Principal, order_id: str, method: str, flow: str, outcome: str, auth_code: str | None
+) -> Payment:
+    """Take a payment for an order through one of the three flows."""
+    now = clock.now()
+    order = _payable_order(principal, order_id, flow, now)
+    payment = Payment(
+        id=new_id("pay"),
+        order_id=order.id,
+        method=method,
+        flow=flow,
+        amount=order.payable_amount,
+        clerk_id=principal.clerk_id,
+        created_at=now,
+        refunded_amount=0,
+        status="pending",
+    )
+    payment.order = order
+    db.session.add(payment)
+    if flow == "clerk_scan":
+        assert auth_code is not None
+        payment.payer_id = _spend_payment_code(auth_code, now)
+        _apply(payment, gateway.charge(outcome), now)
+    elif flow == "online":
+        payment.payer_id = principal.shopper_id
+        _apply(payment, gateway.charge(outcome), now)
+    # shopper_scan stays pending until the shopper confirms it
+    db.session.commit()
+    return payment
+
+
+def _apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
+    """Record the provider's answer; a success pays the order and redeems its coupon."""
+    if answer.status == "pending":
+        payment.status = "pending"
+        payment.pending_outcome = answer.later
+        payment.settles_at = now + timedelta(seconds=current_app.config["O2O_MOCK_PAYING_SECONDS"])
+    elif answer.status == "failed":
+        payment.status = "failed"
+        payment.failure_code = answer.failure_code
+    else:
+        _succeed(payment, now)
+
+
+def _succeed(payment: Payment, now: datetime) -> None:
+    """Pay the order and redeem its coupon, in the caller's transaction, exactly once."""
+    order = payment.order
+    paid: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Order)
+        .where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at > now)
+        .values(
+            status="paid", paid_at=now, shopper_id=func.coalesce(Order.shopper_id, payment.payer_id)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if paid.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("This order was paid or closed meanwhile.", code="order_not_payable")
+    if order.coupon_code:
+        redeemed = move_coupon(
+            order.coupon_code,
+            "redeemed",
+            now,
+            None,
+            order_id=order.id,
+            store_id=order.store_id,
+            only_if=(Coupon.order_id == order.id,),
+            values={
+                "redeemed_at": now,
+                "store_id": order.store_id,
+                "redeemed_by": payment.clerk_id,
+                "redeemed_flow": payment.flow,
+            },
+        )
+        if not redeemed:  # the reservation must still stand while the order is payable
+            db.session.rollback()
+            raise RuntimeError(f"order {order.id} lost its coupon reservation")
+        count_redemption(order.coupon_code, +1)
+    payment.status = "succeeded"
+    payment.succeeded_at = now
+
+
+def _settle_if_due(payment: Payment, now: datetime) -> None:
+    """A pending mock payment resolves once its delay has passed on the service clock.
+
+    One that can no longer pay its order (paid by another payment, canceled, expired) is
+    called off instead.
+    """
+    if payment.status != "pending":
+        return
+    order_open = payment.order.is_payable(now)
+    due = payment.settles_at is not None and now >= payment.settles_at
+    if order_open and not due:
+        return
+    if order_open and payment.pending_outcome:
+        try:
+            _apply(payment, gateway.settle(payment.pending_outcome), now)
+            db.session.commit()
+            return
+        except Conflict:
+            pass  # _succeed rolled back: the order closed a moment ago
+    _call_off(payment.id)
+    expire_if_lapsed(payment.order, now)
+    db.session.commit()
+
+
+def _call_off(payment_id: str) -> None:
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == "pending")
+        .values(status="canceled", failure_code="order_not_payable", settles_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_payment(principal: Principal, payment_id: str) -> Payment:
+    """A payment; reading a pending mock payment past its delay settles it."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("No payment has this id.")
+    check_access(principal, payment.order)
+    _settle_if_due(payment, clock.now())
+    return payment
+
+
+def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Payment:
+    """The shopper pays a shopper_scan payment from the merchant's QR."""
+    now = clock.now()
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.order.shopper_id not in (None, principal.shopper_id):
+        raise NotFound("No payment has this id.")
+    claimed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.flow == "shopper_scan",
+            Payment.status == "pending",
+            Payment.payer_id.is_(None),
+        )
+        .values(payer_id=principal.shopper_id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Conflict("This payment is not waiting for a shopper.", code="payment_not_pending")
+    db.session.refresh(payment)
+    _apply(payment, gateway.charge(outcome), now)
+    db.session.commit()
+    return payment

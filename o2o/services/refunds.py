@@ -1,0 +1,100 @@
+"""Refunds: partial or full, never more than what is left; a full one may give the coupon back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+
+from o2o import clock
+from o2o.errors import Conflict, NotFound, Unprocessable
+from o2o.extensions import db
+from o2o.models import Coupon, Order, Payment, Refund
+from o2o.services.accounts import Principal
+from o2o.services.coupon_moves import count_redemption, move_coupon
+from o2o.services.orders import check_access
+from o2o.tokens import new_id
+
+
+def refund_payment(
+    principal: Principal, payment_id: str, amount: int | None, reason: str | None
+) -> Refund:
+    """Give money back on a succeeded payment (admin, or a clerk of the order's store)."""
+    now = clock.now()
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("No payment has this id.")
+    check_access(principal, payment.order)
+    if payment.status != "succeeded":
+        raise Conflict(
+            f"A {payment.status} payment has nothing to refund.", code="payment_not_refundable"
+        )
+    amount = payment.refundable if amount is None else amount
+    # One conditional UPDATE: concurrent refunds can never add up past the payment.
+    taken: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.refunded_amount + amount <= Payment.amount,
+        )
+        .values(refunded_amount=Payment.refunded_amount + amount)
+        .returning(Payment.refunded_amount, Payment.amount)
+    )
+    row = taken.first()
+    if row is None or amount <= 0:
+        db.session.rollback()
+        left = db.session.scalar(
+            select(Payment.amount - Payment.refunded_amount).where(Payment.id == payment_id)
+        )
+        raise Unprocessable(
+            f"Only {left} fen of this payment is left to refund.",
+            code="refund_exceeds_payment",
+            details={"refundable": left},
+        )
+    fully = row.refunded_amount == row.amount
+    _close_order(payment.order, fully, principal, now)
+    refund = Refund(
+        id=new_id("re"),
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        status="succeeded",
+        actor_role=principal.role,
+        actor_id=principal.actor_id,
+        created_at=now,
+    )
+    db.session.add(refund)
+    db.session.commit()
+    return refund
+
+
+def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> None:
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status="refunded" if fully else "partially_refunded")
+        .execution_options(synchronize_session=False)
+    )
+    if not (fully and order.coupon_code):
+        return
+    coupon = db.session.get(Coupon, order.coupon_code)
+    if coupon is None or not coupon.can_be_restored(now):
+        return
+    restored = move_coupon(
+        coupon.code,
+        "restored",
+        now,
+        principal,
+        order_id=order.id,
+        store_id=order.store_id,
+        only_if=(Coupon.order_id == order.id,),
+        values={
+            "order_id": None,
+            "store_id": None,
+            "redeemed_at": None,
+            "redeemed_by": None,
+            "redeemed_flow": None,
+        },
+    )
+    if restored:
+        count_redemption(coupon.code, -1)
