@@ -59,8 +59,18 @@ def seed_command(path: Path | None) -> None:
     console.print(table)
 
 
+@click.command("expire-coupons")
+@with_appcontext
+def expire_coupons_command() -> None:
+    """Record the expiry of unused coupons past their validity (run it from cron)."""
+    from o2o.services.coupons import expire_coupons
+
+    click.echo(f"Expired {expire_coupons()} coupon(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(expire_coupons_command)
 
 
 def _create_app() -> Flask:

@@ -92,6 +92,71 @@ class Api:
         campaign_id = campaign.pop("campaign_id", None) or self.campaign(**campaign)["id"]
         return self.claim(shopper, campaign_id)
 
+    def qr_token(self, shopper: dict[str, Any], code: str) -> str:
+        response = self.get(f"/coupons/{code}/qr-token", shopper["api_key"])
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["token"])
+
+    def payment_code(self, shopper: dict[str, Any]) -> str:
+        return str(self.get("/me/payment-code", shopper["api_key"]).get_json()["auth_code"])
+
+    def order(
+        self, clerk: dict[str, Any], amount: int = 39900, token: str | None = None
+    ) -> dict[str, Any]:
+        """An in-store order placed by the clerk, with the coupon behind `token` if given."""
+        body: dict[str, Any] = {"amount": amount, **({"qr_token": token} if token else {})}
+        return self._created("/orders", body, key=clerk["api_key"])
+
+    def online_order(
+        self, shopper: dict[str, Any], amount: int = 39900, code: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"amount": amount, **({"coupon_code": code} if code else {})}
+        return self._created("/orders", body, key=shopper["api_key"])
+
+    def pay(
+        self,
+        order: dict[str, Any],
+        payer: dict[str, Any],
+        clerk: dict[str, Any] | None = None,
+        outcome: str = "success",
+        method: str = "wechat_pay",
+    ) -> TestResponse:
+        """Pay in store by clerk_scan of the payer's code, or online when no clerk is given."""
+        headers = {"O2O-Mock-Outcome": outcome}
+        path = f"/orders/{order['id']}/payments"
+        if clerk is None:
+            body = {"method": method, "flow": "online"}
+            return self.post(path, payer["api_key"], json=body, headers=headers)
+        body = {"method": method, "flow": "clerk_scan", "auth_code": self.payment_code(payer)}
+        return self.post(path, clerk["api_key"], json=body, headers=headers)
+
+    def checkout(self, amount: int = 39900, **campaign: Any) -> dict[str, Any]:
+        """A whole in-store purchase with a coupon; returns everyone and everything made."""
+        clerk = self.clerk()
+        shopper = self.shopper()
+        coupon = self.coupon(shopper, **campaign)
+        order = self.order(clerk, amount, self.qr_token(shopper, coupon["code"]))
+        payment = self.pay(order, shopper, clerk)
+        assert payment.status_code == 201, payment.get_json()
+        return {
+            "clerk": clerk,
+            "shopper": shopper,
+            "code": coupon["code"],
+            "campaign_id": coupon["campaign_id"],
+            "order": order,
+            "payment": payment.get_json(),
+        }
+
+    def coupon_status(self, code: str) -> str:
+        return str(self.get(f"/coupons/{code}", self.admin_key).get_json()["status"])
+
+    def coupon_campaign(self, code: str) -> str:
+        return str(self.get(f"/coupons/{code}", self.admin_key).get_json()["campaign_id"])
+
+    def events(self, code: str) -> list[str]:
+        items = self.get(f"/coupons/{code}/events", self.admin_key).get_json()["items"]
+        return [item["type"] for item in items]
+
     def clock(self, **body: Any) -> str:
         response = self.post("/sandbox/clock", self.admin_key, json=body)
         assert response.status_code == 200, response.get_json()

@@ -60,3 +60,23 @@ def count_redemption(coupon_code: str, delta: int) -> None:
         .values(redeemed_count=Campaign.redeemed_count + delta)
         .execution_options(synchronize_session=False)
     )
+
+
+def expire_lapsed(now: datetime, batch: int = 1000) -> int:
+    """Write the `expired` move (dated when each coupon lapsed) for unused coupons past validity.
+
+    Reads never need this (they show lapsed coupons as expired already); it puts the event in
+    the history. Runs when the sandbox clock moves and from `o2o expire-coupons` (cron).
+    """
+    lapsed = db.session.execute(
+        select(Coupon.code, Coupon.valid_until)
+        .where(Coupon.status == "available", Coupon.valid_until <= now)
+        .order_by(Coupon.valid_until, Coupon.code)
+        .limit(batch)
+    ).all()
+    moved = 0
+    for code, valid_until in lapsed:
+        moved += move_coupon(
+            code, "expired", valid_until, None, only_if=(Coupon.valid_until <= now,)
+        )
+    return moved

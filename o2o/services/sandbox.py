@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from o2o import clock
 from o2o.extensions import db
 from o2o.models import SandboxClock
+from o2o.services.coupon_moves import expire_lapsed
 
 _ROW = 1
 
@@ -37,6 +38,8 @@ def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None
     row = db.session.get(SandboxClock, _ROW)
     assert row is not None
     row.now = target
+    while expire_lapsed(target):  # the history shows expiries as time passes
+        pass
     db.session.commit()
     clock.forget_cached_now()
     return target

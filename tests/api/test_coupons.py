@@ -137,3 +137,29 @@ def test_a_coupon_history_starts_with_its_claim(api: Api) -> None:
     assert (events[0]["actor_role"], events[0]["actor_id"]) == ("shopper", me["id"])
     assert api.get(f"/coupons/{code}/events", api.shopper()["api_key"]).status_code == 404
     assert api.get(f"/coupons/{code}/events", ADMIN_KEY).status_code == 200
+
+
+def test_time_passing_writes_the_expiry_into_the_history_dated_when_it_lapsed(api: Api) -> None:
+    api.clock(now="2026-12-01T00:00:00Z")
+    me = api.shopper()
+    code = api.coupon(me, valid_days_after_claim=2)["code"]
+    api.clock(advance_seconds=3 * 86400)
+    events = api.get(f"/coupons/{code}/events", me["api_key"]).get_json()["items"]
+    assert [(e["type"], e["at"], e["actor_role"]) for e in events][1:] == [
+        ("expired", "2026-12-03T00:00:00Z", "system")
+    ]
+    assert api.get(f"/coupons/{code}", me["api_key"]).get_json()["status"] == "expired"
+
+
+def test_the_expire_command_records_lapsed_coupons(api: Api, app) -> None:  # type: ignore[no-untyped-def]
+    api.clock(now="2026-12-01T00:00:00Z")
+    code = api.coupon(valid_days_after_claim=1)["code"]
+    with app.app_context():
+        from o2o.extensions import db
+        from o2o.models import SandboxClock
+
+        db.session.get(SandboxClock, 1).now = db.session.get(SandboxClock, 1).now.replace(day=5)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["expire-coupons"])
+    assert "Expired 1 coupon(s)." in result.output
+    assert api.events(code) == ["claimed", "expired"]

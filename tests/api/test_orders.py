@@ -1,0 +1,130 @@
+"""Orders: reserving coupons, refusing unusable ones, cancelling, lapsing, and who sees what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.builders import ADMIN_KEY, Api, error_code
+
+
+@pytest.fixture
+def held(api: Api) -> dict[str, Any]:
+    """A clerk, a shopper and an in-store order that holds the shopper's coupon."""
+    clerk, shopper = api.clerk(), api.shopper()
+    code = api.coupon(shopper)["code"]
+    order = api.order(clerk, token=api.qr_token(shopper, code))
+    return {"clerk": clerk, "shopper": shopper, "code": code, "order": order}
+
+
+def test_an_order_reserves_its_coupon_and_records_it(api: Api, held: dict[str, Any]) -> None:
+    assert held["order"]["coupon_code"] == held["code"]
+    assert held["order"]["status"] == "awaiting_payment"
+    assert api.coupon_status(held["code"]) == "reserved"
+    assert api.events(held["code"]) == ["claimed", "reserved"]
+
+
+def test_a_reserved_coupon_cannot_be_used_by_another_order(api: Api, held: dict[str, Any]) -> None:
+    token = api.qr_token(held["shopper"], held["code"])
+    response = api.post(
+        "/orders", held["clerk"]["api_key"], json={"amount": 39900, "qr_token": token}
+    )
+    assert response.status_code == 409
+    assert error_code(response) == "coupon_not_available"
+
+
+def test_a_coupon_that_does_not_apply_is_refused_with_reasons(api: Api) -> None:
+    clerk, shopper = api.clerk(), api.shopper()
+    code = api.coupon(shopper)["code"]
+    response = api.post(
+        "/orders",
+        clerk["api_key"],
+        json={"amount": 100, "qr_token": api.qr_token(shopper, code)},
+    )
+    assert response.status_code == 422
+    assert error_code(response) == "coupon_not_applicable"
+    assert response.get_json()["error"]["details"]["reasons"] == ["min_spend_not_met"]
+    assert api.coupon_status(code) == "available"
+
+
+def test_cancelling_gives_the_coupon_back(api: Api, held: dict[str, Any]) -> None:
+    response = api.post(f"/orders/{held['order']['id']}/cancel", held["clerk"]["api_key"])
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "canceled"
+    assert api.coupon_status(held["code"]) == "available"
+    assert api.events(held["code"]) == ["claimed", "reserved", "released"]
+    again = api.post(f"/orders/{held['order']['id']}/cancel", held["clerk"]["api_key"], json={})
+    assert again.status_code == 409
+    assert error_code(again) == "order_not_cancelable"
+
+
+def test_a_lapsed_reservation_is_released_for_the_next_checkout(
+    api: Api, held: dict[str, Any]
+) -> None:
+    api.clock(advance_seconds=900)  # O2O_ORDER_TTL
+    order = api.get(f"/orders/{held['order']['id']}", ADMIN_KEY).get_json()
+    assert order["status"] == "expired"
+    token = api.qr_token(held["shopper"], held["code"])
+    second = api.order(held["clerk"], token=token)
+    assert second["coupon_code"] == held["code"]
+    assert api.events(held["code"]) == ["claimed", "reserved", "released", "reserved"]
+    pay = api.pay(held["order"], held["shopper"], held["clerk"])
+    assert pay.status_code == 409
+    assert error_code(pay) == "order_not_payable"
+
+
+def test_a_shopper_checks_out_online_only_with_their_own_coupon(api: Api) -> None:
+    owner, stranger = api.shopper(), api.shopper()
+    code = api.coupon(owner)["code"]
+    response = api.post("/orders", stranger["api_key"], json={"amount": 39900, "coupon_code": code})
+    assert response.status_code == 404
+    assert api.online_order(owner, code=code)["discount_amount"] == 5000
+
+
+def test_an_online_order_respects_the_campaign_channels(api: Api) -> None:
+    shopper = api.shopper()
+    code = api.coupon(shopper, channels=["in_store"])["code"]
+    response = api.post("/orders", shopper["api_key"], json={"amount": 39900, "coupon_code": code})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["reasons"] == ["channel_not_eligible"]
+
+
+def test_orders_are_seen_by_their_shopper_their_store_and_admins(
+    api: Api, held: dict[str, Any]
+) -> None:
+    path = f"/orders/{held['order']['id']}"
+    assert api.get(path, held["shopper"]["api_key"]).status_code == 200
+    assert api.get(path, held["clerk"]["api_key"]).status_code == 200
+    assert api.get(path, ADMIN_KEY).status_code == 200
+    assert api.get(path, api.shopper()["api_key"]).status_code == 404
+    other_clerk = api.clerk()
+    assert api.get(path, other_clerk["api_key"]).status_code == 403
+    assert api.post(f"{path}/cancel", other_clerk["api_key"]).status_code == 403
+    assert api.get("/orders/ord_nope", ADMIN_KEY).status_code == 404
+    assert api.get(path).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "field"),
+    [
+        ("clerk", {"amount": -1}, "amount"),
+        ("clerk", {"amount": 10.5}, "amount"),
+        ("clerk", {"amount": "100"}, "amount"),
+        ("clerk", {}, "amount"),
+        ("clerk", {"amount": 100, "coupon_code": "X"}, "coupon_code"),
+        ("shopper", {"amount": 100, "qr_token": "X"}, "qr_token"),
+        ("shopper", {"amount": 100, "store_id": "st_nope"}, "store_id"),
+    ],
+)
+def test_bad_orders_are_validation_errors(
+    api: Api, role: str, body: dict[str, Any], field: str
+) -> None:
+    key = api.clerk()["api_key"] if role == "clerk" else api.shopper()["api_key"]
+    response = api.post("/orders", key, json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]
+
+
+def test_admins_do_not_place_orders(api: Api) -> None:
+    assert api.post("/orders", ADMIN_KEY, json={"amount": 100}).status_code == 403
