@@ -39,6 +39,7 @@ def require(*roles: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
+        wrapper.o2o_roles = roles  # type: ignore[attr-defined]  # read by the auth test
         return cast(F, wrapper)
 
     return decorator
