@@ -10,12 +10,13 @@ from o2o.api.schemas import (
     CampaignListArgs,
     CampaignPatchSchema,
     CampaignSchema,
+    CampaignStatsSchema,
     ClaimSchema,
     CouponSchema,
     page_of,
 )
 from o2o.idempotency import idempotent
-from o2o.services import campaigns, claims
+from o2o.services import campaigns, claims, stats
 
 blp = Blueprint("campaigns", __name__, description="Coupon campaigns and claims")
 
@@ -70,3 +71,11 @@ def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
 def claim(data: dict[str, Any], campaign_id: str) -> Any:
     """Claim a coupon of this campaign."""
     return claims.claim_coupon(current_principal(), campaign_id, data["channel"])
+
+
+@blp.route("/campaigns/<campaign_id>/stats", methods=["GET"])
+@require("admin")
+@blp.response(200, CampaignStatsSchema)
+def campaign_stats(campaign_id: str) -> Any:
+    """The campaign's funnel, discount and GMV (net of refunds), by channel and by store."""
+    return stats.campaign_stats(campaign_id)

@@ -366,3 +366,36 @@ class RefundSchema(ma.Schema):
 class PaymentCodeSchema(ma.Schema):
     auth_code = fields.String(required=True)
     expires_at = Timestamp(required=True)
+
+
+# -- stats -------------------------------------------------------------------------------------
+
+
+class PlaceStatsSchema(ma.Schema):
+    redeemed = fields.Integer(required=True)
+    discount_total = fields.Integer(required=True)
+    gmv = fields.Integer(required=True)
+
+
+class StoreStatsSchema(PlaceStatsSchema):
+    store_id = fields.String(required=True)
+
+
+class ChannelStatsSchema(ma.Schema):
+    in_store = fields.Nested(PlaceStatsSchema, required=True)
+    online = fields.Nested(PlaceStatsSchema, required=True)
+
+
+class CampaignStatsSchema(ma.Schema):
+    campaign_id = fields.String(required=True)
+    total_quantity = fields.Integer(required=True)
+    claimed = fields.Integer(required=True)
+    available = fields.Integer(required=True)
+    reserved = fields.Integer(required=True)
+    redeemed = fields.Integer(required=True)
+    expired = fields.Integer(required=True)
+    redemption_rate = fields.Float(required=True, metadata={"description": "redeemed / claimed"})
+    discount_total = fields.Integer(required=True)
+    gmv = fields.Integer(required=True, metadata={"description": "Net of refunds, in fen"})
+    by_channel = fields.Nested(ChannelStatsSchema, required=True)
+    by_store = fields.List(fields.Nested(StoreStatsSchema), required=True)

@@ -1,0 +1,90 @@
+"""Campaign stats: the claim → redeem funnel and the money it made, from SQL aggregates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from o2o import clock
+from o2o.errors import NotFound
+from o2o.extensions import db
+from o2o.models import CHANNELS, Campaign, Coupon, Order, Payment
+
+COUNTED_ORDERS = ("paid", "partially_refunded")
+
+
+def _status_counts(campaign_id: str) -> dict[str, int]:
+    now = clock.now()
+    lapsed = and_(Coupon.status == "available", Coupon.valid_until <= now)
+    bucket = case((lapsed, "expired"), else_=Coupon.status)
+    rows = db.session.execute(
+        select(bucket, func.count()).where(Coupon.campaign_id == campaign_id).group_by(bucket)
+    ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def _redeemed_by_place(campaign_id: str) -> list[Any]:
+    """Coupons redeemed now, by the channel and store of the order that spent them."""
+    return list(
+        db.session.execute(
+            select(Order.channel, Order.store_id, func.count())
+            .join(Coupon, Coupon.order_id == Order.id)
+            .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
+            .group_by(Order.channel, Order.store_id)
+        ).all()
+    )
+
+
+def _money_by_place(campaign_id: str) -> list[Any]:
+    """Discount given and net takings of counted orders, by channel and store."""
+    return list(
+        db.session.execute(
+            select(
+                Order.channel,
+                Order.store_id,
+                func.sum(Order.discount_amount),
+                func.sum(Payment.amount - Payment.refunded_amount),
+            )
+            .join(Coupon, Coupon.code == Order.coupon_code)
+            .join(Payment, and_(Payment.order_id == Order.id, Payment.status == "succeeded"))
+            .where(Coupon.campaign_id == campaign_id, Order.status.in_(COUNTED_ORDERS))
+            .group_by(Order.channel, Order.store_id)
+        ).all()
+    )
+
+
+def campaign_stats(campaign_id: str) -> dict[str, Any]:
+    """The campaign's funnel now, with discount and GMV (net of refunds) by channel and store."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("No campaign has this id.")
+    counts = _status_counts(campaign_id)
+    empty = {"redeemed": 0, "discount_total": 0, "gmv": 0}
+    by_channel: dict[str, dict[str, int]] = {channel: dict(empty) for channel in CHANNELS}
+    by_store: dict[str, dict[str, int]] = defaultdict(lambda: dict(empty))
+    for channel, store_id, redeemed in _redeemed_by_place(campaign_id):
+        by_channel[channel]["redeemed"] += redeemed
+        if store_id:
+            by_store[store_id]["redeemed"] += redeemed
+    for channel, store_id, discount, gmv in _money_by_place(campaign_id):
+        for totals in (by_channel[channel], *([by_store[store_id]] if store_id else [])):
+            totals["discount_total"] += int(discount or 0)
+            totals["gmv"] += int(gmv or 0)
+    claimed = sum(counts.values())
+    redeemed = counts.get("redeemed", 0)
+    return {
+        "campaign_id": campaign.id,
+        "total_quantity": campaign.total_quantity,
+        "claimed": claimed,
+        "available": counts.get("available", 0),
+        "reserved": counts.get("reserved", 0),
+        "redeemed": redeemed,
+        "expired": counts.get("expired", 0),
+        "redemption_rate": round(redeemed / claimed, 4) if claimed else 0,
+        "discount_total": sum(c["discount_total"] for c in by_channel.values()),
+        "gmv": sum(c["gmv"] for c in by_channel.values()),
+        "by_channel": by_channel,
+        "by_store": [{"store_id": sid, **by_store[sid]} for sid in sorted(by_store)],
+    }
