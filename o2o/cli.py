@@ -62,10 +62,10 @@ def seed_command(path: Path | None) -> None:
 @click.command("expire-coupons")
 @with_appcontext
 def expire_coupons_command() -> None:
-    """Record the expiry of unused coupons past their validity (run it from cron)."""
-    from o2o.services.coupons import expire_coupons
+    """Release lapsed reservations and expire lapsed coupons in the history (run it from cron)."""
+    from o2o.services.housekeeping import sweep
 
-    click.echo(f"Expired {expire_coupons()} coupon(s).")
+    click.echo(f"Recorded {sweep()} release(s) and expiries.")
 
 
 def register(app: Flask) -> None:

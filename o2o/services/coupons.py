@@ -12,7 +12,6 @@ from o2o.errors import Conflict, NotFound
 from o2o.extensions import db
 from o2o.models import Coupon, CouponEvent
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import expire_lapsed
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import normalize_code, sign_qr_token
 
@@ -68,12 +67,3 @@ def coupon_events(principal: Principal, raw_code: str) -> list[CouponEvent]:
             .order_by(CouponEvent.id)
         )
     )
-
-
-def expire_coupons() -> int:
-    """Record every lapsed coupon's expiry in its history, in batches; returns how many."""
-    total = 0
-    while moved := expire_lapsed(clock.now()):
-        db.session.commit()
-        total += moved
-    return total

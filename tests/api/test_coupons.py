@@ -161,5 +161,5 @@ def test_the_expire_command_records_lapsed_coupons(api: Api, app) -> None:  # ty
         db.session.get(SandboxClock, 1).now = db.session.get(SandboxClock, 1).now.replace(day=5)
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["expire-coupons"])
-    assert "Expired 1 coupon(s)." in result.output
+    assert "Recorded 1 release(s) and expiries." in result.output
     assert api.events(code) == ["claimed", "expired"]

@@ -1,0 +1,45 @@
+"""Catching the history up with time: lapsed reservations released, lapsed coupons expired.
+
+Correctness never waits for this (a lapsed reservation is released by whoever asks next, and
+reads show lapsed coupons as expired); it makes history and stats timely. It runs whenever the
+sandbox clock moves, and from `o2o expire-coupons` (cron) on the real clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from o2o import clock
+from o2o.extensions import db
+from o2o.models import Order
+from o2o.services.coupon_moves import expire_lapsed
+from o2o.services.orders import expire_if_lapsed
+
+BATCH = 1000
+
+
+def _release_lapsed_orders(now: datetime) -> int:
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.status == "awaiting_payment", Order.expires_at <= now)
+        .order_by(Order.expires_at, Order.id)
+        .limit(BATCH)
+    ).all()
+    return sum(expire_if_lapsed(order, now) for order in orders)
+
+
+def catch_up(now: datetime) -> int:
+    """Write what time has done up to `now`, in the caller's transaction; returns how much."""
+    done = 0
+    while moved := _release_lapsed_orders(now) + expire_lapsed(now, BATCH):
+        done += moved
+    return done
+
+
+def sweep() -> int:
+    """Catch up to the service's now and commit (the cron entry point)."""
+    done = catch_up(clock.now())
+    db.session.commit()
+    return done

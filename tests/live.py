@@ -1,0 +1,56 @@
+"""A live `o2o run` server on 127.0.0.1 for tests that cross a real socket; always stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+O2O = str(Path(sys.executable).with_name("o2o"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
+    """Migrate (and seed) a fresh SQLite file, serve it, yield the base URL, stop the server."""
+    environment = {
+        **os.environ,
+        "O2O_DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
+        **env,
+    }
+    commands = [["db", "upgrade"], *([["seed"]] if seed else [])]
+    for command in commands:
+        subprocess.run(
+            [O2O, *command], env=environment, check=True, capture_output=True, cwd=workdir
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [O2O, "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
