@@ -188,7 +188,8 @@ def get_payment(principal: Principal, payment_id: str) -> Payment:
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         raise NotFound("No payment has this id.")
-    check_access(principal, payment.order)
+    if not (principal.role == "shopper" and payment.payer_id == principal.shopper_id):
+        check_access(principal, payment.order)
     _settle_if_due(payment, clock.now())
     return payment
 

@@ -188,6 +188,9 @@ class Shopper(Caller):
     def order(self, order: Order | str) -> Order:
         return Order(self.get(f"/orders/{_id(order)}"))
 
+    def cancel(self, order: Order | str) -> Order:
+        return Order(self.post(f"/orders/{_id(order)}/cancel"))
+
     def payment(self, payment: Payment | str) -> Payment:
         return Payment(self.get(f"/payments/{_id(payment)}"))
 
@@ -229,6 +232,9 @@ class Clerk(Caller):
     ) -> Resource:
         body = {k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None}
         return Resource(self.post(f"/payments/{_id(payment)}/refunds", body))
+
+    def order(self, order: Order | str) -> Order:
+        return Order(self.get(f"/orders/{_id(order)}"))
 
     def payment(self, payment: Payment | str) -> Payment:
         return Payment(self.get(f"/payments/{_id(payment)}"))

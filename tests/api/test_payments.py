@@ -227,3 +227,11 @@ def test_replaying_a_payment_with_its_idempotency_key_charges_once(
     again = api.post(path, sale["clerk"]["api_key"], json=body, headers=headers)
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_payer_of_an_anonymous_in_store_order_sees_their_payment(api: Api) -> None:
+    clerk, payer = api.clerk(), api.shopper()
+    order = api.order(clerk)  # no coupon: the shopper is known only from the payment code
+    pending = api.pay(order, payer, clerk, outcome="user_paying").get_json()
+    assert api.get(f"/payments/{pending['id']}", payer["api_key"]).status_code == 200
+    assert api.get(f"/payments/{pending['id']}", api.shopper()["api_key"]).status_code == 404
