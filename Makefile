@@ -28,8 +28,8 @@ run: install
 test: lint typecheck pytest
 
 lint: install
-	$(BIN)/ruff check o2o tests
-	$(BIN)/ruff format --check o2o tests
+	$(BIN)/ruff check o2o tests bench loadtest
+	$(BIN)/ruff format --check o2o tests bench loadtest
 
 typecheck: install
 	$(BIN)/mypy

@@ -10,20 +10,17 @@ from tests.live import live_server
 
 pytest_plugins = ["pytester"]
 
-# The README's example, verbatim: only the plugin's fixtures, no project conftest.
-FLOW_TEST = """
-from o2o.testing import amount_off
+ROOT = Path(__file__).resolve().parents[2]
 
-def test_a_coupon_claimed_online_is_spent_in_store(o2o, o2o_clock):
-    o2o_clock.freeze("2026-12-01T10:00:00+08:00")
-    store = o2o.store("West Lake")
-    clerk, shopper = o2o.clerk(store), o2o.shopper("Li Na")
-    campaign = o2o.campaign(discount=amount_off(5000, min_spend=30000))
-    coupon = shopper.claim(campaign)
-    order = clerk.checkout(39900, qr=shopper.show_qr(coupon))
-    assert clerk.take_payment(order, shopper.payment_code()).status == "succeeded"
-    assert o2o.stats(campaign)["gmv"] == 34900
-"""
+
+def readme_example() -> str:
+    """The README's plugin example, verbatim: only the plugin's fixtures, no project conftest."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Testing your shop") :]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+FLOW_TEST = readme_example()
 
 TIME_TRAVEL_TEST = """
 import pytest
