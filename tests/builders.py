@@ -147,6 +147,13 @@ class Api:
             "payment": payment.get_json(),
         }
 
+    def reserved_sale(self) -> dict[str, Any]:
+        """A clerk, a shopper and an in-store order holding the shopper's coupon, unpaid."""
+        clerk, shopper = self.clerk(), self.shopper()
+        code = self.coupon(shopper)["code"]
+        order = self.order(clerk, token=self.qr_token(shopper, code))
+        return {"clerk": clerk, "shopper": shopper, "code": code, "order": order}
+
     def coupon_status(self, code: str) -> str:
         return str(self.get(f"/coupons/{code}", self.admin_key).get_json()["status"])
 

@@ -83,25 +83,25 @@ def list_stores(limit: int, cursor: str | None) -> Page[Store]:
     return paginate(select(Store), Store.created_at, Store.id, limit, cursor)
 
 
+def _register(person: Clerk | Shopper, role: str) -> str:
+    """Add a clerk or shopper with a fresh key; the clear key is returned, only its hash kept."""
+    key = new_api_key(role)
+    db.session.add(person)
+    db.session.flush()
+    add_api_key(role, key, **{f"{role}_id": person.id})
+    db.session.commit()
+    return key
+
+
 def create_clerk(name: str, store_id: str) -> tuple[Clerk, str]:
     """Hire a clerk for a store; returns the clerk and their API key (shown once)."""
     if db.session.get(Store, store_id) is None:
         raise field_error("store_id", "No store has this id.")
     clerk = Clerk(id=new_id("clk"), name=name, store_id=store_id, created_at=clock.now())
-    key = new_api_key("clerk")
-    db.session.add(clerk)
-    db.session.flush()
-    add_api_key("clerk", key, clerk_id=clerk.id)
-    db.session.commit()
-    return clerk, key
+    return clerk, _register(clerk, "clerk")
 
 
 def create_shopper(name: str, phone: str | None = None) -> tuple[Shopper, str]:
     """Register a shopper; returns the shopper and their API key (shown once)."""
     shopper = Shopper(id=new_id("shp"), name=name, phone=phone, created_at=clock.now())
-    key = new_api_key("shopper")
-    db.session.add(shopper)
-    db.session.flush()
-    add_api_key("shopper", key, shopper_id=shopper.id)
-    db.session.commit()
-    return shopper, key
+    return shopper, _register(shopper, "shopper")

@@ -12,10 +12,7 @@ from tests.builders import ADMIN_KEY, Api, error_code
 @pytest.fixture
 def held(api: Api) -> dict[str, Any]:
     """A clerk, a shopper and an in-store order that holds the shopper's coupon."""
-    clerk, shopper = api.clerk(), api.shopper()
-    code = api.coupon(shopper)["code"]
-    order = api.order(clerk, token=api.qr_token(shopper, code))
-    return {"clerk": clerk, "shopper": shopper, "code": code, "order": order}
+    return api.reserved_sale()
 
 
 def test_an_order_reserves_its_coupon_and_records_it(api: Api, held: dict[str, Any]) -> None:

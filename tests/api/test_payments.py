@@ -12,10 +12,7 @@ from tests.builders import ADMIN_KEY, Api, error_code
 @pytest.fixture
 def sale(api: Api) -> dict[str, Any]:
     """An in-store order holding a shopper's coupon, waiting to be paid."""
-    clerk, shopper = api.clerk(), api.shopper()
-    code = api.coupon(shopper)["code"]
-    order = api.order(clerk, token=api.qr_token(shopper, code))
-    return {"clerk": clerk, "shopper": shopper, "code": code, "order": order}
+    return api.reserved_sale()
 
 
 def order_status(api: Api, sale: dict[str, Any]) -> str:
