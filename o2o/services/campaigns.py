@@ -98,6 +98,7 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
     if status:
         campaign.status = status
     db.session.commit()
+    db.session.refresh(campaign)  # total_quantity moved by a conditional UPDATE
     return campaign
 
 

@@ -150,8 +150,7 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
             code="coupon_not_applicable",
             details={"reasons": quote.reasons},
         )
-    db.session.add(order)
-    db.session.flush()  # the order row must exist before the coupon points at it
+    # The order is added only after the UPDATE (which would autoflush it): one INSERT, complete.
     reserved = move_coupon(
         coupon.code,
         "reserved",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from o2o.errors import Forbidden, NotFound
 from o2o.extensions import db
@@ -45,6 +46,7 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
     )
     if result.rowcount != 1:
         return False
+    set_committed_value(order, "status", "expired")
     if order.coupon_code:
         move_coupon(
             order.coupon_code,

@@ -172,6 +172,7 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
     _call_off(payment.id)
     expire_if_lapsed(payment.order, now)
     db.session.commit()
+    db.session.refresh(payment)
 
 
 def _call_off(payment_id: str) -> None:

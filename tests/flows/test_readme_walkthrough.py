@@ -26,7 +26,8 @@ def live(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## A walk through") : readme.index("## Configuration")]
+    start = readme.index("## A walk through")
+    section = readme[start : readme.index("\n## ", start)]
     script = "\n".join(re.findall(r"```sh\n(.*?)```", section, re.S))
     script = script.replace("http://127.0.0.1:5000", live)
     done = subprocess.run(
