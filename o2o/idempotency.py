@@ -125,4 +125,5 @@ def idempotent(view: F) -> F:
         _finish(record_id, response.status_code, response.get_data(as_text=True))
         return response
 
+    wrapper.o2o_idempotent = True  # type: ignore[attr-defined]  # outer decorators copy it up
     return cast(F, wrapper)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from o2o.api import campaigns, checkout, coupons, payments, people, sandbox
-from o2o.extensions import make_api
+from o2o.extensions import Api, make_api
 
 PREFIX = "/api/v1"
 
@@ -17,3 +17,22 @@ def register(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)
+    _document_idempotency(api)
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Stripe semantics: the same key and body within 24 h replays the first "
+    "response (header Idempotent-Replayed: true); another body is 422 idempotency_key_reused; "
+    "a request still running is 409 idempotency_key_in_use.",
+}
+
+
+def _document_idempotency(api: Api) -> None:
+    """Every POST honours Idempotency-Key (o2o.idempotency); say so in each POST operation."""
+    for operations in api.spec._paths.values():
+        if "post" in operations:
+            operations["post"].setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))

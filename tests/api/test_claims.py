@@ -156,3 +156,10 @@ def test_a_key_still_in_flight_is_in_use(api: Api, app) -> None:  # type: ignore
     response = api.post(path, shopper["api_key"], headers={"Idempotency-Key": "k"})
     assert response.status_code == 409
     assert error_code(response) == "idempotency_key_in_use"
+
+
+def test_every_post_view_is_idempotent(app) -> None:  # type: ignore[no-untyped-def]
+    """The mechanism is generic: each POST view carries the one idempotency decorator."""
+    for rule in app.url_map.iter_rules():
+        if "POST" in (rule.methods or ()) and rule.rule.startswith("/api/v1"):
+            assert getattr(app.view_functions[rule.endpoint], "o2o_idempotent", False), rule.rule

@@ -59,3 +59,12 @@ def test_the_openapi_spec_is_served_and_names_the_error_envelope(api: Api) -> No
     assert "/api/v1/campaigns/{campaign_id}/claims" in spec["paths"]
     envelope = spec["components"]["schemas"]["ErrorEnvelope"]
     assert envelope["required"] == ["error"]
+
+
+def test_every_post_documents_the_idempotency_key(api: Api) -> None:
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    posts = [ops["post"] for ops in spec["paths"].values() if "post" in ops]
+    assert len(posts) >= 10
+    for operation in posts:
+        names = [p["name"] for p in operation.get("parameters", [])]
+        assert "Idempotency-Key" in names, operation["summary"]
