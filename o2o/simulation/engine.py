@@ -17,6 +17,7 @@ from o2o.testing.flow import Clerk, Order, Payment, Service, Shopper
 from o2o.testing.transport import ServiceError
 
 Progress = Callable[[int, int], None]
+SCENARIO_ONLY = ("key", "stores", "appeal", "basket")  # campaign fields the API does not take
 POLL_AFTER_SECONDS = 6  # just past O2O_MOCK_PAYING_SECONDS (5 by default)
 
 
@@ -77,6 +78,7 @@ class Simulation:
         self.days = days
         self.start: datetime = scenario["start"]
         self._now = self.start
+        self.baskets = {c["key"]: c["basket"] for c in scenario["campaigns"] if c.get("basket")}
 
     # -- setting the stage -----------------------------------------------------------------
 
@@ -88,7 +90,7 @@ class Simulation:
             world.stores[store["key"]] = made.id
             world.clerks[store["key"]] = service.clerk(made, f"Clerk of {store['name']}")
         for campaign in self.scenario["campaigns"]:
-            fields = {k: v for k, v in campaign.items() if k not in ("key", "stores", "appeal")}
+            fields = {k: v for k, v in campaign.items() if k not in SCENARIO_ONLY}
             if campaign.get("stores"):
                 fields["store_ids"] = [world.stores[k] for k in campaign["stores"]]
             world.campaigns[campaign["key"]] = service.campaign(**fields).id
@@ -165,12 +167,13 @@ class Simulation:
 
     def _purchase(self, index: int) -> None:
         behaviour = self.scenario["behaviour"]
-        basket = behaviour["basket"]
-        amount = self.rng.randrange(basket["min"], basket["max"] + 1, basket["step"])
         in_store = self.rng.random() < behaviour["in_store_share"]
         wallet = self.world.wallets[index]
         use = bool(wallet) and self.rng.random() < behaviour["use_coupon_probability"]
         coupon = wallet[self.rng.randrange(len(wallet))] if use else None
+        # a coupon's campaign may bring its own basket (an exchange coupon buys its item)
+        basket = self.baskets.get(coupon[1], behaviour["basket"]) if coupon else behaviour["basket"]
+        amount = self.rng.randrange(basket["min"], basket["max"] + 1, basket["step"])
         if in_store:
             stores = {s["key"]: s["traffic"] for s in self.scenario["stores"]}
             self._buy_in_store(index, _pick(self.rng, stores), amount, coupon)

@@ -45,6 +45,7 @@ class CampaignSchema(ma.Schema):
     key = fields.String(required=True)
     stores = fields.List(fields.String(), load_default=None)
     appeal = fields.Float(load_default=1.0, validate=validate.Range(min=0))
+    basket = fields.Nested(lambda: BasketSchema(), load_default=None)
 
 
 class ArrivalsSchema(ma.Schema):
