@@ -86,7 +86,6 @@ def create_payment(
         status="pending",
     )
     payment.order = order
-    db.session.add(payment)
     if flow == "clerk_scan":
         assert auth_code is not None
         payment.payer_id = _spend_payment_code(auth_code, now)
@@ -94,7 +93,9 @@ def create_payment(
     elif flow == "online":
         payment.payer_id = principal.shopper_id
         _apply(payment, gateway.charge(outcome), now)
-    # shopper_scan stays pending until the shopper confirms it
+    # shopper_scan stays pending until the shopper confirms it. The row is added last, so it is
+    # inserted once, with its outcome, rather than inserted pending and then updated.
+    db.session.add(payment)
     db.session.commit()
     return payment
 
