@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -418,3 +419,8 @@ class Refund(Base):
     actor_role: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, for hot-path statements that need no ORM bookkeeping."""
+    return cast(Table, model.__table__)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import insert, select, update
 
 from o2o.extensions import db
-from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent
+from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
 from o2o.services.accounts import Principal
+
+COUPONS, EVENTS, CAMPAIGNS = table(Coupon), table(CouponEvent), table(Campaign)
 
 
 def move_coupon(
@@ -22,23 +24,24 @@ def move_coupon(
     store_id: str | None = None,
     only_if: tuple[Any, ...] = (),
     values: dict[str, Any] | None = None,
-) -> bool:
+) -> str | None:
     """Move the coupon along COUPON_MOVES[event] if it still stands where the move starts.
 
-    Returns False (and writes nothing) when another transaction moved it first: the row
-    count of the conditional UPDATE is the verdict, never a value read earlier.
+    Returns the coupon's campaign id, or None (having written nothing) when another
+    transaction moved it first: the conditional UPDATE decides, never a value read earlier.
+    Core statements on the tables: this is the hot path, and no ORM bookkeeping is needed.
     """
     starts, ends = COUPON_MOVES[event]
-    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Coupon)
-        .where(Coupon.code == code, Coupon.status.in_(starts), *only_if)
+    campaign_id = db.session.execute(
+        update(COUPONS)
+        .where(COUPONS.c.code == code, COUPONS.c.status.in_(starts), *only_if)
         .values(status=ends, **(values or {}))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    db.session.add(
-        CouponEvent(
+        .returning(COUPONS.c.campaign_id)
+    ).scalar_one_or_none()
+    if campaign_id is None:
+        return None
+    db.session.execute(
+        insert(EVENTS).values(
             coupon_code=code,
             type=event,
             at=at,
@@ -48,17 +51,15 @@ def move_coupon(
             order_id=order_id,
         )
     )
-    return True
+    return str(campaign_id)
 
 
-def count_redemption(coupon_code: str, delta: int) -> None:
+def count_redemption(campaign_id: str, delta: int) -> None:
     """Keep the campaign's redeemed_count in step with its coupons (atomic increment)."""
-    campaign_id = select(Coupon.campaign_id).where(Coupon.code == coupon_code).scalar_subquery()
     db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
-        .values(redeemed_count=Campaign.redeemed_count + delta)
-        .execution_options(synchronize_session=False)
+        update(CAMPAIGNS)
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(redeemed_count=CAMPAIGNS.c.redeemed_count + delta)
     )
 
 
@@ -76,7 +77,6 @@ def expire_lapsed(now: datetime, batch: int = 1000) -> int:
     ).all()
     moved = 0
     for code, valid_until in lapsed:
-        moved += move_coupon(
-            code, "expired", valid_until, None, only_if=(Coupon.valid_until <= now,)
-        )
+        when = (Coupon.valid_until <= now,)
+        moved += move_coupon(code, "expired", valid_until, None, only_if=when) is not None
     return moved

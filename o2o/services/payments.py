@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, func, update
 from o2o import clock, gateway
 from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from o2o.extensions import db
-from o2o.models import Coupon, Order, Payment, PaymentCode
+from o2o.models import Coupon, Order, Payment, PaymentCode, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import count_redemption, move_coupon
 from o2o.services.orders import check_access, expire_if_lapsed, load_order
@@ -37,17 +37,13 @@ def issue_payment_code(principal: Principal) -> PaymentCode:
 
 def _spend_payment_code(auth_code: str, now: datetime) -> str:
     """Use up a payment code (once, before it expires) and return whose it was."""
-    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(PaymentCode)
-        .where(
-            PaymentCode.code == auth_code,
-            PaymentCode.used_at.is_(None),
-            PaymentCode.expires_at > now,
-        )
+    codes = table(PaymentCode)
+    payer = db.session.execute(
+        update(codes)
+        .where(codes.c.code == auth_code, codes.c.used_at.is_(None), codes.c.expires_at > now)
         .values(used_at=now)
-        .returning(PaymentCode.shopper_id)
-    )
-    payer = spent.scalar_one_or_none()
+        .returning(codes.c.shopper_id)
+    ).scalar_one_or_none()
     if payer is None:
         raise Unprocessable(
             "This payment code is unknown, used or expired.", code="invalid_payment_code"
@@ -116,13 +112,19 @@ def _apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
 def _succeed(payment: Payment, now: datetime) -> None:
     """Pay the order and redeem its coupon, in the caller's transaction, exactly once."""
     order = payment.order
+    orders = table(Order)
     paid: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Order)
-        .where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at > now)
-        .values(
-            status="paid", paid_at=now, shopper_id=func.coalesce(Order.shopper_id, payment.payer_id)
+        update(orders)
+        .where(
+            orders.c.id == order.id,
+            orders.c.status == "awaiting_payment",
+            orders.c.expires_at > now,
         )
-        .execution_options(synchronize_session=False)
+        .values(
+            status="paid",
+            paid_at=now,
+            shopper_id=func.coalesce(orders.c.shopper_id, payment.payer_id),
+        )
     )
     if paid.rowcount != 1:
         db.session.rollback()
@@ -146,7 +148,7 @@ def _succeed(payment: Payment, now: datetime) -> None:
         if not redeemed:  # the reservation must still stand while the order is payable
             db.session.rollback()
             raise RuntimeError(f"order {order.id} lost its coupon reservation")
-        count_redemption(order.coupon_code, +1)
+        count_redemption(redeemed, +1)
     payment.status = "succeeded"
     payment.succeeded_at = now
 

@@ -97,4 +97,4 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
         },
     )
     if restored:
-        count_redemption(coupon.code, -1)
+        count_redemption(restored, -1)
