@@ -1,0 +1,1 @@
+"""Benchmark harness for `make bench`: the checkout hot path under gunicorn."""
