@@ -46,6 +46,7 @@ def build_config(instance_path: str, overrides: Mapping[str, Any] | None = None)
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_SORT_KEYS": False,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # no request of this API comes near a megabyte
     }
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))

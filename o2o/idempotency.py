@@ -24,6 +24,9 @@ MAX_KEY_LENGTH = 255
 # A request that died mid-flight must not hold its key for ever.
 STALE_IN_PROGRESS = timedelta(seconds=60)
 
+# Rejected by validation (even when a service finds it) or told to retry: nothing is stored.
+NOT_STORED = {"validation_error", "claim_contention"}
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -67,7 +70,9 @@ def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | R
         select(IdempotencyRecord).where(
             IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
         )
-    ).one()
+    ).one_or_none()
+    if existing is None:  # the other request failed and forgot the key meanwhile
+        return _claim_key(scope, key, request_hash)
     if existing.request_hash != request_hash:
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request.",
@@ -86,11 +91,12 @@ def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | R
 
 
 def _finish(record_id: int, status: int, body: str) -> None:
+    """Store the response to replay; a status of 500 or more forgets the key instead."""
     record = db.session.get(IdempotencyRecord, record_id)
     if record is None:
         return
     if status >= 500:
-        # Our failure, not the client's: let them retry with the same key.
+        # Our failure, not the client's (or a request to retry): the same key may run again.
         db.session.delete(record)
     else:
         record.response_status = status
@@ -116,7 +122,10 @@ def idempotent(view: F) -> F:
             response = current_app.make_response(view(*args, **kwargs))
         except O2OError as error:
             db.session.rollback()
-            _finish(record_id, error.status, json.dumps(error.envelope()))
+            if error.code in NOT_STORED:  # the client fixes the request and retries, same key
+                _finish(record_id, 500, "")
+            else:
+                _finish(record_id, error.status, json.dumps(error.envelope()))
             raise
         except Exception:
             db.session.rollback()

@@ -16,6 +16,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    or_,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -196,6 +200,10 @@ class Campaign(Base):
             reasons.append("campaign_expired")
         if self.claimed_count >= self.total_quantity:
             reasons.append("campaign_exhausted")
+        if not reasons:
+            start, end = self.coupon_window(now)
+            if start >= end:  # the wait after claiming runs past valid_until
+                reasons.append("coupon_would_never_be_valid")
         return reasons
 
     def coupon_window(self, claimed_at: datetime) -> tuple[datetime, datetime]:
@@ -237,12 +245,41 @@ class Coupon(Base):
     redeemed_flow: Mapped[str | None] = mapped_column(String(16))
 
     campaign: Mapped[Campaign] = relationship(lazy="joined", innerjoin=True)
+    # The order that holds or spent the coupon (loaded only when a reservation is checked).
+    holding_order: Mapped[Order | None] = relationship(
+        primaryjoin="foreign(Coupon.order_id) == Order.id", viewonly=True, lazy="select"
+    )
 
     def effective_status(self, now: datetime) -> str:
-        """The status a reader sees: an unused coupon past its window is expired."""
-        if self.status == "available" and now >= self.valid_until:
+        """The status a reader sees, whether or not housekeeping has caught up with time:
+        a reservation whose order lapsed is available again, an unused coupon past its window
+        is expired. `effective_status_sql` says the same in SQL."""
+        status = self.status
+        if status == "reserved" and self.holding_order is not None:
+            if self.holding_order.effective_status(now) == "expired":
+                status = "available"
+        if status == "available" and now >= self.valid_until:
             return "expired"
-        return self.status
+        return status
+
+    @staticmethod
+    def effective_status_sql(now: datetime) -> Any:
+        """effective_status() as a SQL expression, for filters and aggregates."""
+        lapsed_hold = (
+            select(Order.id)
+            .where(
+                Order.id == Coupon.order_id,
+                Order.status == "awaiting_payment",
+                Order.expires_at <= now,
+            )
+            .exists()
+        )
+        unused = or_(Coupon.status == "available", and_(Coupon.status == "reserved", lapsed_hold))
+        return case(
+            (and_(unused, Coupon.valid_until <= now), "expired"),
+            (unused, "available"),
+            else_=Coupon.status,
+        )
 
     def use_blockers(
         self, *, amount: int, store_id: str | None, channel: str, now: datetime

@@ -42,7 +42,7 @@ def verify_qr_token(secret: str, token: str, now: datetime) -> str:
     The signature is compared as text, so every byte of the token is covered (base64 padding
     bits included). A genuine token proves the code, not that the coupon is unspent.
     """
-    parts = token.split(".") if isinstance(token, str) else []
+    parts = token.split(".") if isinstance(token, str) and token.isascii() else []
     if len(parts) != 4 or parts[0] != QR_TOKEN_VERSION or not parts[2].isdigit():
         raise InvalidQrToken()
     payload = ".".join(parts[:3])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from o2o.api import campaigns, checkout, coupons, payments, people, sandbox
+from o2o.errors import BadRequest
 from o2o.extensions import Api, make_api
 
 PREFIX = "/api/v1"
@@ -18,6 +19,19 @@ def register(app: Flask) -> None:
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)
     _document_idempotency(api)
+    app.before_request(_reject_nul)
+
+
+def _reject_nul() -> None:
+    """NUL cannot be stored in PostgreSQL text: refuse it up front, in path, query or body."""
+    raw = request.get_data(cache=True)
+    if (
+        "\x00" in request.path
+        or b"\x00" in request.query_string
+        or b"\x00" in raw
+        or (b"\\u0000" in raw.lower())
+    ):
+        raise BadRequest("The request contains a NUL character.")
 
 
 IDEMPOTENCY_KEY = {

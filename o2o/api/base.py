@@ -27,7 +27,7 @@ def request_json() -> Any:
         return webargs_core.missing
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")

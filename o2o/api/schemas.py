@@ -24,6 +24,8 @@ from o2o.models import (
     PAYMENT_STATUSES,
 )
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # far enough, and room for `now + ttl` arithmetic
 MAX_AMOUNT = 1_000_000_000  # ¥10,000,000.00 in fen; keeps amounts inside 32-bit columns
 
 
@@ -37,6 +39,12 @@ class Timestamp(fields.AwareDateTime):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment <= LATEST:
+            raise ma.ValidationError(f"Must be between {EARLIEST.year} and {LATEST.year}.")
+        return moment
 
 
 def Money(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type

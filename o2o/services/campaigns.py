@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from o2o import clock
 from o2o.errors import Forbidden, NotFound, ValidationFailed, field_error
 from o2o.extensions import db
-from o2o.models import Campaign, Coupon, Store
+from o2o.models import CAMPAIGN_TRANSITIONS, Campaign, Coupon, Store
 from o2o.services.accounts import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import new_id
@@ -95,11 +95,25 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
         )
     if "name" in changes:
         campaign.name = changes["name"]
-    if status:
-        campaign.status = status
+    if status and status != campaign.status:
+        _change_status(campaign, status)
     db.session.commit()
     db.session.refresh(campaign)  # total_quantity moved by a conditional UPDATE
     return campaign
+
+
+def _change_status(campaign: Campaign, status: str) -> None:
+    """Conditional on the status read: a concurrent PATCH to `ended` is never undone."""
+    allowed_from = [old for old, new in CAMPAIGN_TRANSITIONS.items() if status in new]
+    changed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status.in_(allowed_from))
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        db.session.rollback()
+        raise field_error("status", "The campaign's status changed meanwhile; read it again.")
 
 
 def list_campaigns(

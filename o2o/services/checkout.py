@@ -53,18 +53,8 @@ def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
             db.session.refresh(coupon)
 
 
-def _quote(
-    coupon: Coupon,
-    amount: int,
-    store_id: str | None,
-    channel: str,
-    now: datetime,
-    *,
-    lapsed: bool = False,
-) -> Quote:
+def _quote(coupon: Coupon, amount: int, store_id: str | None, channel: str, now: datetime) -> Quote:
     reasons = coupon.use_blockers(amount=amount, store_id=store_id, channel=channel, now=now)
-    if lapsed:  # held by an order that ran out of time: free for the next checkout
-        reasons.remove("coupon_not_available")
     discount = 0 if reasons else coupon.campaign.discount_for(amount)
     return Quote(coupon, amount, reasons, discount)
 
@@ -81,16 +71,9 @@ def scan(principal: Principal, token: str, amount: int, store_id: str | None = N
     store = _own_store(principal, store_id)
     now = clock.now()
     coupon = _coupon_from_token(token, now)
-    quote = _quote(coupon, amount, store, "in_store", now, lapsed=_reservation_lapsed(coupon, now))
+    quote = _quote(coupon, amount, store, "in_store", now)
     db.session.rollback()  # a scan never writes
     return quote
-
-
-def _reservation_lapsed(coupon: Coupon, now: datetime) -> bool:
-    if coupon.status != "reserved" or not coupon.order_id:
-        return False
-    order = db.session.get(Order, coupon.order_id)
-    return order is not None and order.effective_status(now) == "expired"
 
 
 def place_order(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from o2o import clock
 from o2o.errors import Conflict, NotFound
@@ -34,14 +34,7 @@ def list_shopper_coupons(
     """The shopper's own coupons, newest first, optionally by (effective) status."""
     stmt = select(Coupon).where(Coupon.shopper_id == principal.shopper_id)
     if status:
-        now = clock.now()
-        lapsed = and_(Coupon.status == "available", Coupon.valid_until <= now)
-        if status == "expired":
-            stmt = stmt.where(or_(Coupon.status == "expired", lapsed))
-        elif status == "available":
-            stmt = stmt.where(Coupon.status == "available", Coupon.valid_until > now)
-        else:
-            stmt = stmt.where(Coupon.status == status)
+        stmt = stmt.where(Coupon.effective_status_sql(clock.now()) == status)
     return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from o2o.errors import field_error
@@ -31,7 +31,10 @@ def _encode(at: datetime, ident: str) -> str:
 def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         at, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(ident)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, str(ident)
     except (ValueError, TypeError) as exc:
         raise field_error("cursor", "Not a cursor this API returned.") from exc
 
@@ -45,7 +48,9 @@ def paginate(
 ) -> Page[Any]:
     """Run `stmt` for one page of at most `limit` rows."""
     if cursor:
-        stmt = stmt.where(tuple_(at, ident) < tuple_(*_decode(cursor)))
+        moment, last_id = _decode(cursor)
+        # bound with the column's own type, so the UTC normalisation applies to the cursor too
+        stmt = stmt.where(tuple_(at, ident) < tuple_(literal(moment, at.type), literal(last_id)))
     rows = list(db.session.scalars(stmt.order_by(at.desc(), ident.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

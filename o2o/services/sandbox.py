@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
 from o2o import clock
@@ -32,12 +34,20 @@ def read_clock() -> datetime:
 
 
 def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None) -> datetime:
-    """Move the sandbox clock to `now`, or forward by `advance_seconds`."""
-    current = read_clock()
-    target = now if now is not None else current + timedelta(seconds=advance_seconds or 0)
-    row = db.session.get(SandboxClock, _ROW)
-    assert row is not None
-    row.now = target
+    """Move the sandbox clock to `now`, or forward by `advance_seconds` (safe under races)."""
+    while True:
+        current = read_clock()
+        target = now if now is not None else current + timedelta(seconds=advance_seconds or 0)
+        # compare-and-set: two concurrent advances of 60 s make 120 s, not 60
+        moved: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+            update(SandboxClock)
+            .where(SandboxClock.id == _ROW, SandboxClock.now == current)
+            .values(now=target)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:
+            break
+        db.session.rollback()
     catch_up(target)  # history and stats follow the clock: releases, expiries
     db.session.commit()
     clock.forget_cached_now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from o2o import clock
 from o2o.errors import NotFound
@@ -16,9 +16,7 @@ COUNTED_ORDERS = ("paid", "partially_refunded")
 
 
 def _status_counts(campaign_id: str) -> dict[str, int]:
-    now = clock.now()
-    lapsed = and_(Coupon.status == "available", Coupon.valid_until <= now)
-    bucket = case((lapsed, "expired"), else_=Coupon.status)
+    bucket = Coupon.effective_status_sql(clock.now())
     rows = db.session.execute(
         select(bucket, func.count()).where(Coupon.campaign_id == campaign_id).group_by(bucket)
     ).all()

@@ -144,3 +144,12 @@ def test_an_unknown_campaign_is_not_found(api: Api) -> None:
     response = api.get("/campaigns/cmp_nope", ADMIN_KEY)
     assert response.status_code == 404
     assert error_code(response) == "not_found"
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z"]
+)
+def test_times_out_of_range_are_validation_errors(api: Api, moment: str) -> None:
+    response = api.post("/campaigns", ADMIN_KEY, json=campaign_fields(valid_until=moment))
+    assert response.status_code == 422
+    assert "valid_until" in response.get_json()["error"]["details"]

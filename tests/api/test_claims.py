@@ -163,3 +163,24 @@ def test_every_post_view_is_idempotent(app) -> None:  # type: ignore[no-untyped-
     for rule in app.url_map.iter_rules():
         if "POST" in (rule.methods or ()) and rule.rule.startswith("/api/v1"):
             assert getattr(app.view_functions[rule.endpoint], "o2o_idempotent", False), rule.rule
+
+
+def test_a_validation_error_found_by_a_service_stores_no_idempotent_response(api: Api) -> None:
+    headers = {"Idempotency-Key": "hire-1"}
+    bad = api.post("/clerks", ADMIN_KEY, json={"name": "C", "store_id": "st_nope"}, headers=headers)
+    assert bad.status_code == 422
+    store = api.store()
+    fixed = api.post(
+        "/clerks", ADMIN_KEY, json={"name": "C", "store_id": store["id"]}, headers=headers
+    )
+    assert fixed.status_code == 201
+
+
+def test_a_wait_past_the_campaigns_end_refuses_the_claim(api: Api) -> None:
+    campaign = api.campaign(
+        valid_days_after_claim=None, valid_until="2099-01-01T00:00:00Z", wait_days_after_claim=3650
+    )
+    api.clock(now="2095-01-01T00:00:00Z")
+    response = api.post(f"/campaigns/{campaign['id']}/claims", api.shopper()["api_key"])
+    assert response.status_code == 409
+    assert response.get_json()["error"]["details"]["reasons"] == ["coupon_would_never_be_valid"]

@@ -68,3 +68,26 @@ def test_every_post_documents_the_idempotency_key(api: Api) -> None:
     for operation in posts:
         names = [p["name"] for p in operation.get("parameters", [])]
         assert "Idempotency-Key" in names, operation["summary"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000, '{"name": "A\\u0000", "city": "B"}', '{"name": "A", "city": "\\U0000"}'],
+)
+def test_pathological_bodies_are_bad_requests_not_errors(api: Api, body: str) -> None:
+    response = api.post("/stores", ADMIN_KEY, data=body, content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert error_code(response) in ("bad_request", "validation_error")
+
+
+def test_a_nul_in_the_path_is_a_bad_request(api: Api) -> None:
+    response = api.get("/coupons/ABC%00DEF", ADMIN_KEY)
+    assert response.status_code == 400
+    assert error_code(response) == "bad_request"
+
+
+def test_a_body_over_a_megabyte_is_refused_with_the_envelope(api: Api) -> None:
+    body = '{"name": "' + "x" * (1024 * 1024) + '", "city": "B"}'
+    response = api.post("/stores", ADMIN_KEY, data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert error_code(response) == "payload_too_large"

@@ -125,3 +125,28 @@ def test_bad_orders_are_validation_errors(
 
 def test_admins_do_not_place_orders(api: Api) -> None:
     assert api.post("/orders", ADMIN_KEY, json={"amount": 100}).status_code == 403
+
+
+def test_a_lapsed_reservation_reads_as_available_before_any_housekeeping(
+    api: Api, held: dict[str, Any], app
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from o2o.extensions import db
+    from o2o.models import SandboxClock
+
+    with app.app_context():  # time passes the way the real clock does: nobody sweeps
+        row = db.session.get(SandboxClock, 1)
+        row.now = row.now + timedelta(minutes=16)
+        db.session.commit()
+    shopper, code = held["shopper"], held["code"]
+    assert api.get(f"/coupons/{code}", shopper["api_key"]).get_json()["status"] == "available"
+    listed = api.get("/me/coupons", shopper["api_key"], query_string={"status": "available"})
+    assert [c["code"] for c in listed.get_json()["items"]] == [code]
+    campaign_id = api.coupon_campaign(code)
+    stats = api.get(f"/campaigns/{campaign_id}/stats", ADMIN_KEY).get_json()
+    assert (stats["available"], stats["reserved"]) == (1, 0)
+    token = api.qr_token(shopper, code)
+    scan = api.post("/scans", held["clerk"]["api_key"], json={"qr_token": token, "amount": 39900})
+    assert scan.get_json()["applicable"] is True
+    assert api.order(held["clerk"], token=token)["coupon_code"] == code

@@ -128,3 +128,12 @@ def test_a_scan_needs_a_positive_integer_amount(
     response = scan(api, till, amount=amount)
     assert response.status_code == 422
     assert "amount" in response.get_json()["error"]["details"]
+
+
+def test_a_token_with_non_ascii_characters_is_invalid_not_an_error(
+    api: Api, till: dict[str, Any]
+) -> None:
+    forged = till["token"][:-1] + "é"
+    response = api.post("/scans", till["clerk"]["api_key"], json={"qr_token": forged, "amount": 1})
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_qr_token"
