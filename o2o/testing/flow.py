@@ -104,6 +104,16 @@ class Caller:
     def post(self, path: str, body: Any = None, **headers: str) -> Any:
         return self.ok("POST", path, body if body is not None else {}, **headers)
 
+    # Orders and payments are readable, and orders cancellable, by every role that may see them.
+    def order(self, order: Order | str) -> Order:
+        return Order(self.get(f"/orders/{_id(order)}"))
+
+    def cancel(self, order: Order | str) -> Order:
+        return Order(self.post(f"/orders/{_id(order)}/cancel"))
+
+    def payment(self, payment: Payment | str) -> Payment:
+        return Payment(self.get(f"/payments/{_id(payment)}"))
+
 
 def _id(thing: Resource | str) -> str:
     return thing if isinstance(thing, str) else str(thing.id)
@@ -185,15 +195,6 @@ class Shopper(Caller):
         """Pay a shopper_scan payment, as if scanning the merchant's QR."""
         return Payment(self.post(f"/payments/{_id(payment)}/confirm", O2O_Mock_Outcome=outcome))
 
-    def order(self, order: Order | str) -> Order:
-        return Order(self.get(f"/orders/{_id(order)}"))
-
-    def cancel(self, order: Order | str) -> Order:
-        return Order(self.post(f"/orders/{_id(order)}/cancel"))
-
-    def payment(self, payment: Payment | str) -> Payment:
-        return Payment(self.get(f"/payments/{_id(payment)}"))
-
 
 class Clerk(Caller):
     def __init__(self, transport: Transport, key: str, data: dict[str, Any]) -> None:
@@ -224,20 +225,11 @@ class Clerk(Caller):
         body = {"method": method, "flow": "shopper_scan"}
         return Payment(self.post(f"/orders/{_id(order)}/payments", body))
 
-    def cancel(self, order: Order | str) -> Order:
-        return Order(self.post(f"/orders/{_id(order)}/cancel"))
-
     def refund(
         self, payment: Payment | str, amount: int | None = None, reason: str | None = None
     ) -> Resource:
         body = {k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None}
         return Resource(self.post(f"/payments/{_id(payment)}/refunds", body))
-
-    def order(self, order: Order | str) -> Order:
-        return Order(self.get(f"/orders/{_id(order)}"))
-
-    def payment(self, payment: Payment | str) -> Payment:
-        return Payment(self.get(f"/payments/{_id(payment)}"))
 
 
 class Service(Caller):
