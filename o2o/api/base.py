@@ -36,3 +36,9 @@ def request_json() -> Any:
 
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = JSONBodyParser()
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with one schema instance per view: webargs would otherwise build
+        a new instance of a schema class on every request (a deep copy of its fields)."""
+        instance = schema() if isinstance(schema, type) else schema
+        return super().arguments(instance, *args, **kwargs)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Update, bindparam, insert, select, update
 
 from o2o.extensions import db
 from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
@@ -22,45 +23,66 @@ def move_coupon(
     *,
     order_id: str | None = None,
     store_id: str | None = None,
-    only_if: tuple[Any, ...] = (),
+    held_by: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> str | None:
-    """Move the coupon along COUPON_MOVES[event] if it still stands where the move starts.
+    """Move the coupon along COUPON_MOVES[event] if it still stands where the move starts
+    (and, with `held_by`, is still held by that order).
 
     Returns the coupon's campaign id, or None (having written nothing) when another
     transaction moved it first: the conditional UPDATE decides, never a value read earlier.
-    Core statements on the tables: this is the hot path, and no ORM bookkeeping is needed.
+    Core statements built once per shape: this is the hot path, and no ORM bookkeeping is needed.
     """
-    starts, ends = COUPON_MOVES[event]
-    campaign_id = db.session.execute(
-        update(COUPONS)
-        .where(COUPONS.c.code == code, COUPONS.c.status.in_(starts), *only_if)
-        .values(status=ends, **(values or {}))
-        .returning(COUPONS.c.campaign_id)
-    ).scalar_one_or_none()
+    values = values or {}
+    statement = _move_statement(event, tuple(values), held_by is not None)
+    params = {f"set_{name}": value for name, value in values.items()}
+    params["match_code"] = code
+    if held_by is not None:
+        params["match_order_id"] = held_by
+    campaign_id = db.session.execute(statement, params).scalar_one_or_none()
     if campaign_id is None:
         return None
     db.session.execute(
-        insert(EVENTS).values(
-            coupon_code=code,
-            type=event,
-            at=at,
-            actor_role=actor.role if actor else "system",
-            actor_id=actor.actor_id if actor else None,
-            store_id=store_id,
-            order_id=order_id,
-        )
+        INSERT_EVENT,
+        {
+            "coupon_code": code,
+            "type": event,
+            "at": at,
+            "actor_role": actor.role if actor else "system",
+            "actor_id": actor.actor_id if actor else None,
+            "store_id": store_id,
+            "order_id": order_id,
+        },
     )
     return str(campaign_id)
 
 
+@functools.cache
+def _move_statement(event: str, columns: tuple[str, ...], held: bool) -> Update:
+    """The conditional UPDATE of one move, with bound parameters (SQLAlchemy caches its SQL)."""
+    starts, ends = COUPON_MOVES[event]
+    where = [COUPONS.c.code == bindparam("match_code"), COUPONS.c.status.in_(starts)]
+    if held:
+        where.append(COUPONS.c.order_id == bindparam("match_order_id"))
+    return (
+        update(COUPONS)
+        .where(*where)
+        .values(status=ends, **{name: bindparam(f"set_{name}") for name in columns})
+        .returning(COUPONS.c.campaign_id)
+    )
+
+
+INSERT_EVENT = insert(EVENTS)
+COUNT_REDEMPTION = (
+    update(CAMPAIGNS)
+    .where(CAMPAIGNS.c.id == bindparam("campaign_id"))
+    .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("delta"))
+)
+
+
 def count_redemption(campaign_id: str, delta: int) -> None:
     """Keep the campaign's redeemed_count in step with its coupons (atomic increment)."""
-    db.session.execute(
-        update(CAMPAIGNS)
-        .where(CAMPAIGNS.c.id == campaign_id)
-        .values(redeemed_count=CAMPAIGNS.c.redeemed_count + delta)
-    )
+    db.session.execute(COUNT_REDEMPTION, {"campaign_id": campaign_id, "delta": delta})
 
 
 def expire_lapsed(now: datetime, batch: int = 1000) -> int:
@@ -76,7 +98,6 @@ def expire_lapsed(now: datetime, batch: int = 1000) -> int:
         .limit(batch)
     ).all()
     moved = 0
-    for code, valid_until in lapsed:
-        when = (Coupon.valid_until <= now,)
-        moved += move_coupon(code, "expired", valid_until, None, only_if=when) is not None
+    for code, valid_until in lapsed:  # valid_until never changes: status decides the race
+        moved += move_coupon(code, "expired", valid_until, None) is not None
     return moved

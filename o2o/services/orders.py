@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from o2o.errors import Forbidden, NotFound
 from o2o.extensions import db
-from o2o.models import Coupon, Order
+from o2o.models import Order
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
 
@@ -55,7 +55,7 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
             None,
             order_id=order.id,
             store_id=order.store_id,
-            only_if=(Coupon.order_id == order.id,),
+            held_by=order.id,
             values={"order_id": None},
         )
     return True

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, bindparam, func, insert, update
 
 from o2o import clock, gateway
 from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from o2o.extensions import db
-from o2o.models import Coupon, Order, Payment, PaymentCode, table
+from o2o.models import Order, Payment, PaymentCode, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import count_redemption, move_coupon
 from o2o.services.orders import check_access, expire_if_lapsed, load_order
@@ -35,15 +35,38 @@ def issue_payment_code(principal: Principal) -> PaymentCode:
     return code
 
 
+CODES, ORDERS, PAYMENTS = table(PaymentCode), table(Order), table(Payment)
+# The hot path's statements, built once with bound parameters (SQLAlchemy caches their SQL).
+SPEND_CODE = (
+    update(CODES)
+    .where(
+        CODES.c.code == bindparam("auth_code"),
+        CODES.c.used_at.is_(None),
+        CODES.c.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(CODES.c.shopper_id)
+)
+PAY_ORDER = (
+    update(ORDERS)
+    .where(
+        ORDERS.c.id == bindparam("order_id"),
+        ORDERS.c.status == "awaiting_payment",
+        ORDERS.c.expires_at > bindparam("now"),
+    )
+    .values(
+        status="paid",
+        paid_at=bindparam("now"),
+        shopper_id=func.coalesce(ORDERS.c.shopper_id, bindparam("payer_id")),
+    )
+)
+INSERT_PAYMENT = insert(PAYMENTS)
+
+
 def _spend_payment_code(auth_code: str, now: datetime) -> str:
     """Use up a payment code (once, before it expires) and return whose it was."""
-    codes = table(PaymentCode)
-    payer = db.session.execute(
-        update(codes)
-        .where(codes.c.code == auth_code, codes.c.used_at.is_(None), codes.c.expires_at > now)
-        .values(used_at=now)
-        .returning(codes.c.shopper_id)
-    ).scalar_one_or_none()
+    spent = db.session.execute(SPEND_CODE, {"auth_code": auth_code, "now": now})
+    payer = spent.scalar_one_or_none()
     if payer is None:
         raise Unprocessable(
             "This payment code is unknown, used or expired.", code="invalid_payment_code"
@@ -89,9 +112,9 @@ def create_payment(
     elif flow == "online":
         payment.payer_id = principal.shopper_id
         _apply(payment, gateway.charge(outcome), now)
-    # shopper_scan stays pending until the shopper confirms it. The row is added last, so it is
-    # inserted once, with its outcome, rather than inserted pending and then updated.
-    db.session.add(payment)
+    # shopper_scan stays pending until the shopper confirms it. The row is inserted last, once,
+    # with its outcome, rather than inserted pending and then updated.
+    db.session.execute(INSERT_PAYMENT, column_values(payment))
     db.session.commit()
     return payment
 
@@ -112,19 +135,8 @@ def _apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
 def _succeed(payment: Payment, now: datetime) -> None:
     """Pay the order and redeem its coupon, in the caller's transaction, exactly once."""
     order = payment.order
-    orders = table(Order)
     paid: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(orders)
-        .where(
-            orders.c.id == order.id,
-            orders.c.status == "awaiting_payment",
-            orders.c.expires_at > now,
-        )
-        .values(
-            status="paid",
-            paid_at=now,
-            shopper_id=func.coalesce(orders.c.shopper_id, payment.payer_id),
-        )
+        PAY_ORDER, {"order_id": order.id, "now": now, "payer_id": payment.payer_id}
     )
     if paid.rowcount != 1:
         db.session.rollback()
@@ -137,7 +149,7 @@ def _succeed(payment: Payment, now: datetime) -> None:
             None,
             order_id=order.id,
             store_id=order.store_id,
-            only_if=(Coupon.order_id == order.id,),
+            held_by=order.id,
             values={
                 "redeemed_at": now,
                 "store_id": order.store_id,

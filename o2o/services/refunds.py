@@ -87,7 +87,7 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
         principal,
         order_id=order.id,
         store_id=order.store_id,
-        only_if=(Coupon.order_id == order.id,),
+        held_by=order.id,
         values={
             "order_id": None,
             "store_id": None,
