@@ -6,13 +6,14 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, insert, select, update
+from sqlalchemy import Executable, Update, bindparam, insert, or_, select, update
 
 from o2o.extensions import db
 from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
 from o2o.services.accounts import Principal
 
 COUPONS, EVENTS, CAMPAIGNS = table(Coupon), table(CouponEvent), table(Campaign)
+EVENT_COLUMNS = ("type", "at", "actor_role", "actor_id", "store_id", "order_id")
 
 
 def move_coupon(
@@ -25,43 +26,53 @@ def move_coupon(
     store_id: str | None = None,
     held_by: str | None = None,
     values: dict[str, Any] | None = None,
+    redeemed: int = 0,
 ) -> str | None:
     """Move the coupon along COUPON_MOVES[event] if it still stands where the move starts
-    (and, with `held_by`, is still held by that order).
+    (and, with `held_by`, is still held by that order); write its history row and add
+    `redeemed` to its campaign's redeemed_count.
 
     Returns the coupon's campaign id, or None (having written nothing) when another
     transaction moved it first: the conditional UPDATE decides, never a value read earlier.
-    Core statements built once per shape: this is the hot path, and no ORM bookkeeping is needed.
+    This is the hot path: statements are built once per shape with bound parameters, and on
+    PostgreSQL the three writes are one statement (data-modifying CTEs), one round trip.
     """
     values = values or {}
-    statement = _move_statement(event, tuple(values), held_by is not None)
     params = {f"set_{name}": value for name, value in values.items()}
     params["match_code"] = code
     if held_by is not None:
         params["match_order_id"] = held_by
-    campaign_id = db.session.execute(statement, params).scalar_one_or_none()
-    if campaign_id is None:
-        return None
-    db.session.execute(
-        INSERT_EVENT,
-        {
-            "coupon_code": code,
-            "type": event,
-            "at": at,
-            "actor_role": actor.role if actor else "system",
-            "actor_id": actor.actor_id if actor else None,
-            "store_id": store_id,
-            "order_id": order_id,
-        },
+    params.update(
+        event_type=event,
+        event_at=at,
+        event_actor_role=actor.role if actor else "system",
+        event_actor_id=actor.actor_id if actor else None,
+        event_store_id=store_id,
+        event_order_id=order_id,
+        redeemed=redeemed,
     )
-    return str(campaign_id)
+    shape = (event, tuple(values), held_by is not None, redeemed != 0)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _scalar(_one_statement(*shape), params)
+    campaign_id = _scalar(_conditional_update(*shape[:3]), params)
+    if campaign_id is not None:
+        db.session.execute(INSERT_EVENT, params)
+        if redeemed:
+            db.session.execute(COUNT_REDEEMED, {**params, "campaign_id": campaign_id})
+    return campaign_id
+
+
+def _scalar(statement: Executable, params: dict[str, Any]) -> str | None:
+    value = db.session.execute(statement, params).scalar_one_or_none()
+    return None if value is None else str(value)
 
 
 @functools.cache
-def _move_statement(event: str, columns: tuple[str, ...], held: bool) -> Update:
-    """The conditional UPDATE of one move, with bound parameters (SQLAlchemy caches its SQL)."""
+def _conditional_update(event: str, columns: tuple[str, ...], held: bool) -> Update:
+    """The UPDATE of one move; the status test is plain equality (no expanding IN)."""
     starts, ends = COUPON_MOVES[event]
-    where = [COUPONS.c.code == bindparam("match_code"), COUPONS.c.status.in_(starts)]
+    where = [COUPONS.c.code == bindparam("match_code")]
+    where.append(or_(*(COUPONS.c.status == start for start in starts)))
     if held:
         where.append(COUPONS.c.order_id == bindparam("match_order_id"))
     return (
@@ -72,17 +83,36 @@ def _move_statement(event: str, columns: tuple[str, ...], held: bool) -> Update:
     )
 
 
-INSERT_EVENT = insert(EVENTS)
-COUNT_REDEMPTION = (
+def _event_value(name: str) -> Any:
+    return bindparam(f"event_{name}", type_=EVENTS.c[name].type)
+
+
+INSERT_EVENT = insert(EVENTS).values(
+    coupon_code=bindparam("match_code"), **{name: _event_value(name) for name in EVENT_COLUMNS}
+)
+COUNT_REDEEMED = (
     update(CAMPAIGNS)
     .where(CAMPAIGNS.c.id == bindparam("campaign_id"))
-    .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("delta"))
+    .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
 )
 
 
-def count_redemption(campaign_id: str, delta: int) -> None:
-    """Keep the campaign's redeemed_count in step with its coupons (atomic increment)."""
-    db.session.execute(COUNT_REDEMPTION, {"campaign_id": campaign_id, "delta": delta})
+@functools.cache
+def _one_statement(event: str, columns: tuple[str, ...], held: bool, counted: bool) -> Executable:
+    """PostgreSQL: the UPDATE, its history row and the counter as one statement."""
+    moved = _conditional_update(event, columns, held).cte("moved")
+    code = bindparam("match_code", type_=EVENTS.c.coupon_code.type)
+    history = select(code, *(_event_value(name) for name in EVENT_COLUMNS)).select_from(moved)
+    logged = insert(EVENTS).from_select(["coupon_code", *EVENT_COLUMNS], history)
+    statement = select(moved.c.campaign_id).add_cte(logged.cte("logged"))
+    if counted:
+        count = (
+            update(CAMPAIGNS)
+            .where(CAMPAIGNS.c.id == moved.c.campaign_id)
+            .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
+        )
+        statement = statement.add_cte(count.cte("counted"))
+    return statement
 
 
 def expire_lapsed(now: datetime, batch: int = 1000) -> int:

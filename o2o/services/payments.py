@@ -13,7 +13,7 @@ from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from o2o.extensions import db
 from o2o.models import Order, Payment, PaymentCode, column_values, table
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import count_redemption, move_coupon
+from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import check_access, expire_if_lapsed, load_order
 from o2o.tokens import new_id, new_payment_code
 
@@ -156,11 +156,11 @@ def _succeed(payment: Payment, now: datetime) -> None:
                 "redeemed_by": payment.clerk_id,
                 "redeemed_flow": payment.flow,
             },
+            redeemed=1,
         )
         if not redeemed:  # the reservation must still stand while the order is payable
             db.session.rollback()
             raise RuntimeError(f"order {order.id} lost its coupon reservation")
-        count_redemption(redeemed, +1)
     payment.status = "succeeded"
     payment.succeeded_at = now
 

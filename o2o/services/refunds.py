@@ -11,7 +11,7 @@ from o2o.errors import Conflict, NotFound, Unprocessable
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Refund
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import count_redemption, move_coupon
+from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import check_access
 from o2o.tokens import new_id
 
@@ -80,7 +80,7 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
     coupon = db.session.get(Coupon, order.coupon_code)
     if coupon is None or not coupon.can_be_restored(now):
         return
-    restored = move_coupon(
+    move_coupon(
         coupon.code,
         "restored",
         now,
@@ -95,6 +95,5 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
             "redeemed_by": None,
             "redeemed_flow": None,
         },
+        redeemed=-1,
     )
-    if restored:
-        count_redemption(restored, -1)

@@ -1,0 +1,98 @@
+"""Coupon moves write their history and counters the same way on SQLite and PostgreSQL.
+
+PostgreSQL runs each move as one statement (data-modifying CTEs), SQLite as three: these tests
+pin both paths to the same outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from o2o import clock
+from o2o.extensions import db
+from o2o.models import CouponEvent
+from o2o.services.coupon_moves import move_coupon
+from tests.builders import ADMIN_KEY, Api
+
+
+def history(api: Api, code: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.get(f"/coupons/{code}/events", ADMIN_KEY).get_json()["items"]
+    return items
+
+
+def redeemed_count(api: Api, campaign_id: str) -> int:
+    return int(api.get(f"/campaigns/{campaign_id}", ADMIN_KEY).get_json()["redeemed_count"])
+
+
+def test_every_move_writes_its_history_row_and_keeps_the_counter(matrix_api: Api) -> None:
+    api = matrix_api
+    sale = api.reserved_sale()
+    clerk, shopper, code = sale["clerk"], sale["shopper"], sale["code"]
+    campaign_id = api.coupon_campaign(code)
+    assert api.post(f"/orders/{sale['order']['id']}/cancel", clerk["api_key"]).status_code == 200
+
+    order = api.order(clerk, token=api.qr_token(shopper, code))
+    payment = api.pay(order, shopper, clerk).get_json()
+    assert redeemed_count(api, campaign_id) == 1
+    refund = api.post(f"/payments/{payment['id']}/refunds", ADMIN_KEY, json={})
+    assert refund.status_code == 201
+
+    rows = history(api, code)
+    assert [row["type"] for row in rows] == [
+        "claimed",
+        "reserved",
+        "released",
+        "reserved",
+        "redeemed",
+        "restored",
+    ]
+    redeemed = rows[4]
+    assert (redeemed["order_id"], redeemed["store_id"]) == (order["id"], clerk["store_id"])
+    assert (redeemed["actor_role"], redeemed["actor_id"]) == ("system", None)
+    assert (rows[3]["actor_role"], rows[3]["actor_id"]) == ("clerk", clerk["id"])
+    assert (rows[5]["actor_role"], rows[5]["order_id"]) == ("admin", order["id"])
+    assert redeemed_count(api, campaign_id) == 0
+    assert api.coupon_status(code) == "available"
+
+
+def test_a_move_that_lost_its_race_writes_nothing(matrix_app: Flask) -> None:
+    api = Api(matrix_app.test_client())
+    sale = api.reserved_sale()
+    code = sale["code"]
+    campaign_id = api.coupon_campaign(code)
+
+    with matrix_app.app_context():
+        now = clock.now()
+        held_by_another = move_coupon(
+            code, "redeemed", now, None, held_by="ord_someone_else", redeemed=1
+        )
+        not_available = move_coupon(code, "reserved", now, None, values={"order_id": "ord_x"})
+        db.session.commit()
+        events = db.session.scalar(
+            select(func.count()).select_from(CouponEvent).where(CouponEvent.coupon_code == code)
+        )
+
+    assert (held_by_another, not_available) == (None, None)
+    assert events == 2  # claimed, reserved
+    assert api.coupon_status(code) == "reserved"
+    assert redeemed_count(api, campaign_id) == 0
+
+
+def test_a_won_move_returns_the_campaign_and_counts(matrix_app: Flask) -> None:
+    api = Api(matrix_app.test_client())
+    sale = api.reserved_sale()
+    code, order_id = sale["code"], sale["order"]["id"]
+    campaign_id = api.coupon_campaign(code)
+
+    with matrix_app.app_context():
+        moved = move_coupon(
+            code, "redeemed", clock.now(), None, order_id=order_id, held_by=order_id, redeemed=1
+        )
+        db.session.commit()
+
+    assert moved == campaign_id
+    assert api.events(code) == ["claimed", "reserved", "redeemed"]
+    assert redeemed_count(api, campaign_id) == 1
