@@ -60,6 +60,17 @@ PAY_ORDER = (
         shopper_id=func.coalesce(ORDERS.c.shopper_id, bindparam("payer_id")),
     )
 )
+# The same UPDATE when nothing was read first: it also tests that this caller may pay the order
+# through this channel (a clerk of its store, its own shopper), and returns what the payment needs.
+PAY_ORDER_UNREAD = {
+    role: PAY_ORDER.where(
+        ORDERS.c.channel == bindparam("caller_channel"),
+        ORDERS.c.store_id == bindparam("caller_store")
+        if role == "clerk"
+        else ORDERS.c.shopper_id == bindparam("caller_shopper"),
+    ).returning(ORDERS.c.store_id, ORDERS.c.coupon_code, ORDERS.c.payable_amount)
+    for role in ("clerk", "shopper")
+}
 INSERT_PAYMENT = insert(PAYMENTS)
 
 
@@ -75,8 +86,6 @@ def _spend_payment_code(auth_code: str, now: datetime) -> str:
 
 
 def _payable_order(principal: Principal, order_id: str, flow: str, now: datetime) -> Order:
-    if FLOW_ROLES[flow] != principal.role:
-        raise Forbidden(f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
     order = load_order(principal, order_id)
     if FLOW_CHANNELS[flow] != order.channel:
         raise field_error("flow", f"A {order.channel} order cannot be paid with {flow}.")
@@ -92,28 +101,80 @@ def create_payment(
 ) -> Payment:
     """Take a payment for an order through one of the three flows."""
     now = clock.now()
+    if FLOW_ROLES[flow] != principal.role:
+        raise Forbidden(f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
+    answer = None if flow == "shopper_scan" else gateway.charge(outcome)
+    if answer is not None and answer.status == "succeeded":
+        paid = _pay_without_reading(principal, order_id, method, flow, auth_code, now)
+        if paid is not None:
+            return paid
     order = _payable_order(principal, order_id, flow, now)
-    payment = Payment(
+    payment = _new_payment(principal, order.id, method, flow, order.payable_amount, now)
+    payment.order = order
+    if flow == "clerk_scan":
+        assert auth_code is not None
+        payment.payer_id = _spend_payment_code(auth_code, now)
+    elif flow == "online":
+        payment.payer_id = principal.shopper_id
+    if answer is not None:
+        _apply(payment, answer, now)
+    # shopper_scan stays pending until the shopper confirms it. The row is inserted last, once,
+    # with its outcome, rather than inserted pending and then updated.
+    db.session.execute(INSERT_PAYMENT, column_values(payment))
+    db.session.commit()
+    return payment
+
+
+def _new_payment(
+    principal: Principal, order_id: str, method: str, flow: str, amount: int, now: datetime
+) -> Payment:
+    return Payment(
         id=new_id("pay"),
-        order_id=order.id,
+        order_id=order_id,
         method=method,
         flow=flow,
-        amount=order.payable_amount,
+        amount=amount,
         clerk_id=principal.clerk_id,
         created_at=now,
         refunded_amount=0,
         status="pending",
     )
-    payment.order = order
+
+
+def _pay_without_reading(
+    principal: Principal,
+    order_id: str,
+    method: str,
+    flow: str,
+    auth_code: str | None,
+    now: datetime,
+) -> Payment | None:
+    """The common case, a successful charge of an order this caller may pay, as conditional
+    writes with no read first (the hot path of every checkout).
+
+    Returns None, having rolled everything back, when any condition fails: the careful path
+    then reads the order and reports exactly what is wrong, in the usual order of checks.
+    """
+    payer = principal.shopper_id
     if flow == "clerk_scan":
-        assert auth_code is not None
-        payment.payer_id = _spend_payment_code(auth_code, now)
-        _apply(payment, gateway.charge(outcome), now)
-    elif flow == "online":
-        payment.payer_id = principal.shopper_id
-        _apply(payment, gateway.charge(outcome), now)
-    # shopper_scan stays pending until the shopper confirms it. The row is inserted last, once,
-    # with its outcome, rather than inserted pending and then updated.
+        spent = db.session.execute(SPEND_CODE, {"auth_code": auth_code, "now": now})
+        payer = spent.scalar_one_or_none()
+    params = {
+        "order_id": order_id,
+        "now": now,
+        "payer_id": payer,
+        "caller_channel": FLOW_CHANNELS[flow],
+    }
+    params.update(caller_store=principal.store_id, caller_shopper=principal.shopper_id)
+    order = None
+    if payer is not None:
+        order = db.session.execute(PAY_ORDER_UNREAD[principal.role], params).one_or_none()
+    if order is None:
+        db.session.rollback()
+        return None
+    payment = _new_payment(principal, order_id, method, flow, order.payable_amount, now)
+    payment.payer_id = payer
+    _paid(payment, order.store_id, order.coupon_code, now)
     db.session.execute(INSERT_PAYMENT, column_values(payment))
     db.session.commit()
     return payment
@@ -141,18 +202,23 @@ def _succeed(payment: Payment, now: datetime) -> None:
     if paid.rowcount != 1:
         db.session.rollback()
         raise Conflict("This order was paid or closed meanwhile.", code="order_not_payable")
-    if order.coupon_code:
+    _paid(payment, order.store_id, order.coupon_code, now)
+
+
+def _paid(payment: Payment, store_id: str | None, coupon_code: str | None, now: datetime) -> None:
+    """The order is paid: redeem its coupon for this payment and mark the payment succeeded."""
+    if coupon_code:
         redeemed = move_coupon(
-            order.coupon_code,
+            coupon_code,
             "redeemed",
             now,
             None,
-            order_id=order.id,
-            store_id=order.store_id,
-            held_by=order.id,
+            order_id=payment.order_id,
+            store_id=store_id,
+            held_by=payment.order_id,
             values={
                 "redeemed_at": now,
-                "store_id": order.store_id,
+                "store_id": store_id,
                 "redeemed_by": payment.clerk_id,
                 "redeemed_flow": payment.flow,
             },
@@ -160,7 +226,7 @@ def _succeed(payment: Payment, now: datetime) -> None:
         )
         if not redeemed:  # the reservation must still stand while the order is payable
             db.session.rollback()
-            raise RuntimeError(f"order {order.id} lost its coupon reservation")
+            raise RuntimeError(f"order {payment.order_id} lost its coupon reservation")
     payment.status = "succeeded"
     payment.succeeded_at = now
 

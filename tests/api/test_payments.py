@@ -232,3 +232,50 @@ def test_the_payer_of_an_anonymous_in_store_order_sees_their_payment(api: Api) -
     pending = api.pay(order, payer, clerk, outcome="user_paying").get_json()
     assert api.get(f"/payments/{pending['id']}", payer["api_key"]).status_code == 200
     assert api.get(f"/payments/{pending['id']}", api.shopper()["api_key"]).status_code == 404
+
+
+def test_a_refused_payment_does_not_use_up_the_payment_code(api: Api, sale: dict[str, Any]) -> None:
+    auth_code = api.payment_code(sale["shopper"])
+    body = {"method": "wechat_pay", "flow": "clerk_scan", "auth_code": auth_code}
+    path = f"/orders/{sale['order']['id']}/payments"
+    assert api.post(path, api.clerk()["api_key"], json=body).status_code == 403
+    other_sale = api.reserved_sale()
+    other_path = f"/orders/{other_sale['order']['id']}/payments"
+    assert api.post(other_path, sale["clerk"]["api_key"], json=body).status_code == 403
+
+    paid = api.post(path, sale["clerk"]["api_key"], json=body)
+
+    assert paid.status_code == 201
+    assert (paid.get_json()["status"], order_status(api, sale)) == ("succeeded", "paid")
+
+
+@pytest.mark.parametrize(
+    ("order", "status", "code"),
+    [
+        ("unknown", 404, "not_found"),
+        ("another_stores", 403, "forbidden"),
+        ("paid", 409, "order_not_payable"),
+        ("lapsed", 409, "order_not_payable"),
+    ],
+)
+def test_what_is_wrong_with_the_order_is_said_before_a_bad_payment_code(
+    api: Api, sale: dict[str, Any], order: str, status: int, code: str
+) -> None:
+    order_id = sale["order"]["id"]
+    clerk_key = sale["clerk"]["api_key"]
+    if order == "unknown":
+        order_id = "ord_doesnotexist0000"
+    elif order == "another_stores":
+        clerk_key = api.clerk()["api_key"]
+    elif order == "paid":
+        api.pay(sale["order"], sale["shopper"], sale["clerk"])
+    else:
+        api.clock(advance_seconds=24 * 3600)
+    body = {"method": "card", "flow": "clerk_scan", "auth_code": "109999999999999999"}
+
+    response = api.post(f"/orders/{order_id}/payments", clerk_key, json=body)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+    if order == "lapsed":
+        assert order_status(api, sale) == "expired"
+        assert api.coupon_status(sale["code"]) == "available"
