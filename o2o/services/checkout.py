@@ -109,14 +109,15 @@ def place_order(
         expires_at=now + timedelta(seconds=current_app.config["O2O_ORDER_TTL"]),
     )
     if coupon is not None:
-        _reserve_for(order, coupon, principal, now)
-    # A Core INSERT after the reservation: one statement, no unit-of-work flush on the hot path.
-    db.session.execute(INSERT_ORDER, column_values(order))
+        _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
+    else:
+        db.session.execute(INSERT_ORDER, column_values(order))
     db.session.commit()
     return order
 
 
-INSERT_ORDER = insert(table(Order))
+ORDERS = table(Order)
+INSERT_ORDER = insert(ORDERS)
 
 
 def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:
@@ -137,6 +138,9 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
             code="coupon_not_applicable",
             details={"reasons": quote.reasons},
         )
+    order.coupon_code = coupon.code
+    order.discount_amount = quote.discount_amount
+    order.payable_amount = quote.payable_amount
     reserved = move_coupon(
         coupon.code,
         "reserved",
@@ -145,13 +149,11 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
         order_id=order.id,
         store_id=order.store_id,
         values={"order_id": order.id},
+        with_row=(ORDERS, column_values(order)),
     )
     if not reserved:  # someone else reserved it between our read and our UPDATE
         db.session.rollback()
         raise Conflict("This coupon was just taken by another order.", code="coupon_not_available")
-    order.coupon_code = coupon.code
-    order.discount_amount = quote.discount_amount
-    order.payable_amount = quote.payable_amount
 
 
 def get_order(principal: Principal, order_id: str) -> Order:

@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Update, bindparam, insert, or_, select, update
+from sqlalchemy import Executable, Table, Update, bindparam, insert, or_, select, update
 
 from o2o.extensions import db
 from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
@@ -27,15 +27,17 @@ def move_coupon(
     held_by: str | None = None,
     values: dict[str, Any] | None = None,
     redeemed: int = 0,
+    with_row: tuple[Table, dict[str, Any]] | None = None,
 ) -> str | None:
     """Move the coupon along COUPON_MOVES[event] if it still stands where the move starts
-    (and, with `held_by`, is still held by that order); write its history row and add
-    `redeemed` to its campaign's redeemed_count.
+    (and, with `held_by`, is still held by that order); write its history row, add
+    `redeemed` to its campaign's redeemed_count and insert `with_row` (the order that
+    reserves the coupon, the payment that redeems it).
 
     Returns the coupon's campaign id, or None (having written nothing) when another
     transaction moved it first: the conditional UPDATE decides, never a value read earlier.
     This is the hot path: statements are built once per shape with bound parameters, and on
-    PostgreSQL the three writes are one statement (data-modifying CTEs), one round trip.
+    PostgreSQL all the writes are one statement (data-modifying CTEs), one round trip.
     """
     values = values or {}
     params = {f"set_{name}": value for name, value in values.items()}
@@ -51,7 +53,9 @@ def move_coupon(
         event_order_id=order_id,
         redeemed=redeemed,
     )
-    shape = (event, tuple(values), held_by is not None, redeemed != 0)
+    row_table, row = with_row or (None, {})
+    params.update({f"row_{name}": value for name, value in row.items()})
+    shape = (event, tuple(values), held_by is not None, redeemed != 0, row_table, tuple(row))
     if db.session.get_bind().dialect.name == "postgresql":
         return _scalar(_one_statement(*shape), params)
     campaign_id = _scalar(_conditional_update(*shape[:3]), params)
@@ -59,6 +63,8 @@ def move_coupon(
         db.session.execute(INSERT_EVENT, params)
         if redeemed:
             db.session.execute(COUNT_REDEEMED, {**params, "campaign_id": campaign_id})
+        if row_table is not None:
+            db.session.execute(insert(row_table), row)
     return campaign_id
 
 
@@ -98,8 +104,16 @@ COUNT_REDEEMED = (
 
 
 @functools.cache
-def _one_statement(event: str, columns: tuple[str, ...], held: bool, counted: bool) -> Executable:
-    """PostgreSQL: the UPDATE, its history row and the counter as one statement."""
+def _one_statement(
+    event: str,
+    columns: tuple[str, ...],
+    held: bool,
+    counted: bool,
+    row_table: Table | None,
+    row_columns: tuple[str, ...],
+) -> Executable:
+    """PostgreSQL: the UPDATE, its history row, the counter and the row as one statement;
+    every write after the UPDATE selects from its result, so none happens if it loses."""
     moved = _conditional_update(event, columns, held).cte("moved")
     code = bindparam("match_code", type_=EVENTS.c.coupon_code.type)
     history = select(code, *(_event_value(name) for name in EVENT_COLUMNS)).select_from(moved)
@@ -112,6 +126,10 @@ def _one_statement(event: str, columns: tuple[str, ...], held: bool, counted: bo
             .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
         )
         statement = statement.add_cte(count.cte("counted"))
+    if row_table is not None:
+        row = [bindparam(f"row_{name}", type_=row_table.c[name].type) for name in row_columns]
+        added = insert(row_table).from_select(row_columns, select(*row).select_from(moved))
+        statement = statement.add_cte(added.cte("added"))
     return statement
 
 

@@ -174,8 +174,11 @@ def _pay_without_reading(
         return None
     payment = _new_payment(principal, order_id, method, flow, order.payable_amount, now)
     payment.payer_id = payer
-    _paid(payment, order.store_id, order.coupon_code, now)
-    db.session.execute(INSERT_PAYMENT, column_values(payment))
+    payment.status, payment.succeeded_at = "succeeded", now
+    if order.coupon_code:  # the payment is inserted with the redemption
+        _redeem(payment, order.store_id, order.coupon_code, now, inserting=True)
+    else:
+        db.session.execute(INSERT_PAYMENT, column_values(payment))
     db.session.commit()
     return payment
 
@@ -202,33 +205,35 @@ def _succeed(payment: Payment, now: datetime) -> None:
     if paid.rowcount != 1:
         db.session.rollback()
         raise Conflict("This order was paid or closed meanwhile.", code="order_not_payable")
-    _paid(payment, order.store_id, order.coupon_code, now)
+    if order.coupon_code:
+        _redeem(payment, order.store_id, order.coupon_code, now)
+    payment.status, payment.succeeded_at = "succeeded", now
 
 
-def _paid(payment: Payment, store_id: str | None, coupon_code: str | None, now: datetime) -> None:
-    """The order is paid: redeem its coupon for this payment and mark the payment succeeded."""
-    if coupon_code:
-        redeemed = move_coupon(
-            coupon_code,
-            "redeemed",
-            now,
-            None,
-            order_id=payment.order_id,
-            store_id=store_id,
-            held_by=payment.order_id,
-            values={
-                "redeemed_at": now,
-                "store_id": store_id,
-                "redeemed_by": payment.clerk_id,
-                "redeemed_flow": payment.flow,
-            },
-            redeemed=1,
-        )
-        if not redeemed:  # the reservation must still stand while the order is payable
-            db.session.rollback()
-            raise RuntimeError(f"order {payment.order_id} lost its coupon reservation")
-    payment.status = "succeeded"
-    payment.succeeded_at = now
+def _redeem(
+    payment: Payment, store_id: str | None, coupon_code: str, now: datetime, inserting: bool = False
+) -> None:
+    """The order is paid: redeem its coupon for this payment (inserting the payment with it)."""
+    redeemed = move_coupon(
+        coupon_code,
+        "redeemed",
+        now,
+        None,
+        order_id=payment.order_id,
+        store_id=store_id,
+        held_by=payment.order_id,
+        values={
+            "redeemed_at": now,
+            "store_id": store_id,
+            "redeemed_by": payment.clerk_id,
+            "redeemed_flow": payment.flow,
+        },
+        redeemed=1,
+        with_row=(PAYMENTS, column_values(payment)) if inserting else None,
+    )
+    if not redeemed:  # the reservation must still stand while the order is payable
+        db.session.rollback()
+        raise RuntimeError(f"order {payment.order_id} lost its coupon reservation")
 
 
 def _settle_if_due(payment: Payment, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""Coupon moves write their history and counters the same way on SQLite and PostgreSQL.
+"""Coupon moves write their history, counters and rows the same way on SQLite and PostgreSQL.
 
 PostgreSQL runs each move as one statement (data-modifying CTEs), SQLite as three: these tests
 pin both paths to the same outcome.
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from o2o import clock
 from o2o.extensions import db
-from o2o.models import CouponEvent
+from o2o.models import CouponEvent, Store, table
 from o2o.services.coupon_moves import move_coupon
 from tests.builders import ADMIN_KEY, Api
 
@@ -21,6 +21,11 @@ from tests.builders import ADMIN_KEY, Api
 def history(api: Api, code: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = api.get(f"/coupons/{code}/events", ADMIN_KEY).get_json()["items"]
     return items
+
+
+def store_row(store_id: str) -> dict[str, Any]:
+    """A row to insert along with a move (any table will do: a store needs no other row)."""
+    return {"id": store_id, "name": "Moved along", "city": "Hangzhou", "created_at": clock.now()}
 
 
 def redeemed_count(api: Api, campaign_id: str) -> int:
@@ -66,22 +71,26 @@ def test_a_move_that_lost_its_race_writes_nothing(matrix_app: Flask) -> None:
 
     with matrix_app.app_context():
         now = clock.now()
+        row = (table(Store), store_row("st_lost"))
         held_by_another = move_coupon(
-            code, "redeemed", now, None, held_by="ord_someone_else", redeemed=1
+            code, "redeemed", now, None, held_by="ord_someone_else", redeemed=1, with_row=row
         )
-        not_available = move_coupon(code, "reserved", now, None, values={"order_id": "ord_x"})
+        not_available = move_coupon(
+            code, "reserved", now, None, values={"order_id": "ord_x"}, with_row=row
+        )
         db.session.commit()
         events = db.session.scalar(
             select(func.count()).select_from(CouponEvent).where(CouponEvent.coupon_code == code)
         )
+        rows = db.session.scalar(select(func.count()).where(Store.id == "st_lost"))
 
     assert (held_by_another, not_available) == (None, None)
-    assert events == 2  # claimed, reserved
+    assert (events, rows) == (2, 0)  # claimed, reserved; the row went with the lost move
     assert api.coupon_status(code) == "reserved"
     assert redeemed_count(api, campaign_id) == 0
 
 
-def test_a_won_move_returns_the_campaign_and_counts(matrix_app: Flask) -> None:
+def test_a_won_move_returns_the_campaign_counts_and_inserts_its_row(matrix_app: Flask) -> None:
     api = Api(matrix_app.test_client())
     sale = api.reserved_sale()
     code, order_id = sale["code"], sale["order"]["id"]
@@ -89,10 +98,19 @@ def test_a_won_move_returns_the_campaign_and_counts(matrix_app: Flask) -> None:
 
     with matrix_app.app_context():
         moved = move_coupon(
-            code, "redeemed", clock.now(), None, order_id=order_id, held_by=order_id, redeemed=1
+            code,
+            "redeemed",
+            clock.now(),
+            None,
+            order_id=order_id,
+            held_by=order_id,
+            redeemed=1,
+            with_row=(table(Store), store_row("st_won")),
         )
         db.session.commit()
+        rows = db.session.scalars(select(Store.id).where(Store.id == "st_won")).all()
 
     assert moved == campaign_id
+    assert rows == ["st_won"]
     assert api.events(code) == ["claimed", "reserved", "redeemed"]
     assert redeemed_count(api, campaign_id) == 1
