@@ -32,6 +32,12 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 
+def writes_in_one_statement() -> bool:
+    """Whether the session's database runs data-modifying CTEs (PostgreSQL does, SQLite not),
+    so that several dependent writes of the hot path can go as one statement, one round trip."""
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the single writer; busy_timeout queues writers."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Executable, Table, Update, bindparam, insert, or_, select, update
 
-from o2o.extensions import db
+from o2o.extensions import db, writes_in_one_statement
 from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
 from o2o.services.accounts import Principal
 
@@ -56,7 +56,7 @@ def move_coupon(
     row_table, row = with_row or (None, {})
     params.update({f"row_{name}": value for name, value in row.items()})
     shape = (event, tuple(values), held_by is not None, redeemed != 0, row_table, tuple(row))
-    if db.session.get_bind().dialect.name == "postgresql":
+    if writes_in_one_statement():
         return _scalar(_one_statement(*shape), params)
     campaign_id = _scalar(_conditional_update(*shape[:3]), params)
     if campaign_id is not None:

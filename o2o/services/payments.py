@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, bindparam, func, insert, update
+from sqlalchemy import CursorResult, Row, bindparam, func, insert, select, update
 
 from o2o import clock, gateway
 from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from o2o.extensions import db
+from o2o.extensions import db, writes_in_one_statement
 from o2o.models import Order, Payment, PaymentCode, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
@@ -71,6 +71,15 @@ PAY_ORDER_UNREAD = {
     ).returning(ORDERS.c.store_id, ORDERS.c.coupon_code, ORDERS.c.payable_amount)
     for role in ("clerk", "shopper")
 }
+# PostgreSQL: spend the payment code and pay the order with it in one statement.
+_SPENT = SPEND_CODE.cte("spent")
+_PAYER = select(_SPENT.c.shopper_id).scalar_subquery()  # a subquery: no join to speak of
+SPEND_AND_PAY_ORDER = (
+    PAY_ORDER_UNREAD["clerk"]
+    .where(select(_SPENT.c.shopper_id).exists())
+    .values(shopper_id=func.coalesce(ORDERS.c.shopper_id, _PAYER))
+    .returning(_PAYER.label("payer_id"))
+)
 INSERT_PAYMENT = insert(PAYMENTS)
 
 
@@ -155,20 +164,9 @@ def _pay_without_reading(
     Returns None, having rolled everything back, when any condition fails: the careful path
     then reads the order and reports exactly what is wrong, in the usual order of checks.
     """
-    payer = principal.shopper_id
-    if flow == "clerk_scan":
-        spent = db.session.execute(SPEND_CODE, {"auth_code": auth_code, "now": now})
-        payer = spent.scalar_one_or_none()
-    params = {
-        "order_id": order_id,
-        "now": now,
-        "payer_id": payer,
-        "caller_channel": FLOW_CHANNELS[flow],
-    }
+    params = {"order_id": order_id, "now": now, "caller_channel": FLOW_CHANNELS[flow]}
     params.update(caller_store=principal.store_id, caller_shopper=principal.shopper_id)
-    order = None
-    if payer is not None:
-        order = db.session.execute(PAY_ORDER_UNREAD[principal.role], params).one_or_none()
+    order, payer = _spend_and_pay_order(principal, flow, auth_code, params)
     if order is None:
         db.session.rollback()
         return None
@@ -181,6 +179,29 @@ def _pay_without_reading(
         db.session.execute(INSERT_PAYMENT, column_values(payment))
     db.session.commit()
     return payment
+
+
+def _spend_and_pay_order(
+    principal: Principal, flow: str, auth_code: str | None, params: dict[str, Any]
+) -> tuple[Row[Any] | None, str | None]:
+    """Spend the payment code (clerk_scan) and pay the order: the order's row and the payer,
+    or (None, None) when the code or the order does not qualify."""
+    if flow != "clerk_scan":
+        payer = principal.shopper_id
+    elif writes_in_one_statement():
+        order = db.session.execute(
+            SPEND_AND_PAY_ORDER, {**params, "auth_code": auth_code}
+        ).one_or_none()
+        return order, (order.payer_id if order is not None else None)
+    else:
+        spent = db.session.execute(SPEND_CODE, {**params, "auth_code": auth_code})
+        payer = spent.scalar_one_or_none()
+    if payer is None:
+        return None, None
+    order = db.session.execute(
+        PAY_ORDER_UNREAD[principal.role], {**params, "payer_id": payer}
+    ).one_or_none()
+    return order, payer
 
 
 def _apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
