@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, insert, update
 
 from o2o import clock
 from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from o2o.extensions import db
+from o2o.extensions import back_to_transactions, db, statements_commit_themselves
 from o2o.models import Coupon, Order, Store, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
@@ -48,6 +48,7 @@ def _coupon_from_token(token: str, now: datetime) -> Coupon:
 def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
     """A reservation whose order lapsed is given back to whoever asks next."""
     if coupon.status == "reserved" and coupon.order_id:
+        back_to_transactions()  # the release and the new reservation are more than one write
         order = db.session.get(Order, coupon.order_id)
         if order is not None and expire_if_lapsed(order, now):
             db.session.refresh(coupon)
@@ -86,6 +87,8 @@ def place_order(
 ) -> Order:
     """Check out: in store for a clerk (QR token), online for a shopper (coupon code)."""
     now = clock.now()
+    # Reads, then one write (the order, with its coupon's reservation): no transaction needed.
+    statements_commit_themselves()
     if principal.role == "clerk":
         channel, store_id = "in_store", _own_store(principal, store_id)
         coupon = _coupon_from_token(qr_token, now) if qr_token else None

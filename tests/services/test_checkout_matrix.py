@@ -1,10 +1,17 @@
-"""The clerk_scan hot path gives the same answers on SQLite and PostgreSQL.
+"""The checkout hot path gives the same answers on SQLite and PostgreSQL.
 
-On PostgreSQL the payment code is spent and the order paid in one statement; on SQLite in two.
+On PostgreSQL an order is placed without BEGIN/COMMIT (reads, then one statement that reserves
+the coupon and inserts the order), and a clerk_scan payment spends the payment code and pays
+the order in one statement; SQLite runs the same steps in one transaction.
 """
 
 from __future__ import annotations
 
+from flask import Flask
+from sqlalchemy import func, select
+
+from o2o.extensions import db
+from o2o.models import Order
 from tests.builders import ADMIN_KEY, Api, error_code
 
 
@@ -59,3 +66,41 @@ def test_a_refused_clerk_scan_changes_nothing(matrix_api: Api) -> None:
     assert order_of(api, sale["order"]["id"])["status"] == "awaiting_payment"
     assert api.coupon_status(sale["code"]) == "reserved"
     assert api.post(path, sale["clerk"]["api_key"], json=body).get_json()["status"] == "succeeded"
+
+
+def orders_holding(app: Flask, code: str) -> int:
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).where(Order.coupon_code == code))
+    return int(count or 0)
+
+
+def test_a_refused_checkout_writes_nothing(matrix_app: Flask) -> None:
+    api = Api(matrix_app.test_client())
+    clerk, shopper = api.clerk(), api.shopper()
+    code = api.coupon(shopper)["code"]  # ¥50 off from ¥300
+    token = api.qr_token(shopper, code)
+
+    too_little = api.post("/orders", clerk["api_key"], json={"amount": 100, "qr_token": token})
+
+    assert (too_little.status_code, error_code(too_little)) == (422, "coupon_not_applicable")
+    assert orders_holding(matrix_app, code) == 0
+    assert (api.coupon_status(code), api.events(code)) == ("available", ["claimed"])
+    first = api.order(clerk, token=token)
+    taken = api.post("/orders", clerk["api_key"], json={"amount": 39900, "qr_token": token})
+    assert (taken.status_code, error_code(taken)) == (409, "coupon_not_available")
+    assert orders_holding(matrix_app, code) == 1
+    assert order_of(api, first["id"])["status"] == "awaiting_payment"
+
+
+def test_a_lapsed_reservation_is_released_for_the_next_checkout(matrix_app: Flask) -> None:
+    api = Api(matrix_app.test_client())
+    sale = api.reserved_sale()
+    api.clock(advance_seconds=900)  # O2O_ORDER_TTL
+
+    second = api.order(sale["clerk"], token=api.qr_token(sale["shopper"], sale["code"]))
+
+    assert second["coupon_code"] == sale["code"]
+    assert api.events(sale["code"]) == ["claimed", "reserved", "released", "reserved"]
+    assert order_of(api, sale["order"]["id"])["status"] == "expired"
+    assert orders_holding(matrix_app, sale["code"]) == 2
+    assert api.pay(second, sale["shopper"], sale["clerk"]).get_json()["status"] == "succeeded"
