@@ -36,17 +36,16 @@ Cpu = dict[str, dict[int, float]]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     cpus = os.cpu_count() or 1
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    p.add_argument("--checkouts", type=int, default=4000, help="checkouts prepared (4000)")
+    p.add_argument("--checkouts", type=int, default=9000, help="checkouts prepared (9000)")
     p.add_argument("--duration", type=float, default=15.0, help="seconds per phase (15)")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
-    # sync, nproc workers by default. On 2 cores with PostgreSQL (12-15 s runs started on a quiet
-    # machine) checkouts/s were: sync x2 133-169 (8 runs), gthread 2x2 134-174 (6), gthread 2x4
-    # 97-169 (6), sync x3-4 109-155 (7). sync x2 ties gthread 2x2 within the noise but had the
-    # lowest server CPU per checkout (8-9 ms vs 9-11) and the steadier p99: the app is CPU-bound,
-    # one single-threaded process per core never queues on the GIL, and reconnecting per request
-    # (sync workers do not keep alive) is cheap next to a ~5 ms request. gthread keeps connections
-    # alive, so its healthz ceiling is higher.
-    p.add_argument("--workers", type=int, default=cpus, help="gunicorn workers (nproc)")
+    # sync workers, nproc + 1 of them by default. The app is CPU-bound, and a sync worker is one
+    # single-threaded process that never queues on the GIL; one more worker than cores keeps
+    # the cores busy while a worker waits on PostgreSQL. On 2 cores with PostgreSQL, 10 s runs
+    # gave 280-405 checkouts/s with 2 workers and 398-430 with 3 (same code, same machine);
+    # gthread (3 x 1 thread, keep-alive) tied sync x3 on throughput with a worse p99; 4 sync
+    # workers were no better than 3.
+    p.add_argument("--workers", type=int, default=cpus + 1, help="gunicorn workers (nproc + 1)")
     p.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (4)")
     p.add_argument("--per-shopper", type=int, default=20, help="checkouts per shopper (20)")
@@ -198,7 +197,8 @@ def report(results: dict[str, Any], console: Console) -> None:
     console.print(
         f"Server CPU per paid checkout: app {cpu['app']} ms{pg} (per healthz: app {hz['app']} ms)."
         f" CPU seconds in the checkout phase: app {used['app']}, PostgreSQL {used['db']}, "
-        f"load generator {used['load_generator']}, other processes {used['other_processes']}."
+        f"load generator {used['load_generator']} ({hot['event_loop']} event loop), "
+        f"other processes {used['other_processes']}."
     )
     m = results["machine"]
     console.print(f"Database: {results['database']}")
