@@ -29,6 +29,8 @@ def refund_payment(
         raise Conflict(
             f"A {payment.status} payment has nothing to refund.", code="payment_not_refundable"
         )
+    if amount is None and payment.amount == 0:
+        return _refund_free_order(principal, payment, reason, now)
     amount = payment.refundable if amount is None else amount
     # One conditional UPDATE: concurrent refunds can never add up past the payment.
     taken: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
@@ -53,6 +55,34 @@ def refund_payment(
         )
     fully = row.refunded_amount == row.amount
     _close_order(payment.order, fully, principal, now)
+    return _record(principal, payment, amount, reason, now)
+
+
+def _refund_free_order(
+    principal: Principal, payment: Payment, reason: str | None, now: Any
+) -> Refund:
+    """A full refund of a 0-fen payment (a 100 %-off coupon): no money moves, but the order is
+    refunded and the coupon comes back, once. The order's conditional UPDATE decides."""
+    closed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Order)
+        .where(Order.id == payment.order_id, Order.status == "paid")
+        .values(status="refunded")
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        db.session.rollback()
+        raise Unprocessable(
+            "Only 0 fen of this payment is left to refund.",
+            code="refund_exceeds_payment",
+            details={"refundable": 0},
+        )
+    _restore_coupon(payment.order, principal, now)
+    return _record(principal, payment, 0, reason, now)
+
+
+def _record(
+    principal: Principal, payment: Payment, amount: int, reason: str | None, now: Any
+) -> Refund:
     refund = Refund(
         id=new_id("re"),
         payment_id=payment.id,
@@ -75,7 +105,13 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
         .values(status="refunded" if fully else "partially_refunded")
         .execution_options(synchronize_session=False)
     )
-    if not (fully and order.coupon_code):
+    if fully:
+        _restore_coupon(order, principal, now)
+
+
+def _restore_coupon(order: Order, principal: Principal, now: Any) -> None:
+    """After a full refund the coupon comes back, if its campaign allows and it is still valid."""
+    if not order.coupon_code:
         return
     coupon = db.session.get(Coupon, order.coupon_code)
     if coupon is None or not coupon.can_be_restored(now):

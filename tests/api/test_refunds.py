@@ -85,3 +85,20 @@ def test_a_refund_amount_is_a_positive_integer(api: Api, amount: Any) -> None:
     response = refund(api, sale["payment"]["id"], amount=amount)
     assert response.status_code == 422
     assert "amount" in response.get_json()["error"]["details"]
+
+
+def test_a_free_order_is_refunded_once_and_gives_its_coupon_back(api: Api) -> None:
+    free = {"type": "amount_off", "amount_off": 5000, "min_spend": 0}
+    sale = api.checkout(amount=5000, discount=free)  # the coupon pays for all of it
+    assert (sale["payment"]["amount"], sale["payment"]["status"]) == (0, "succeeded")
+
+    first = refund(api, sale["payment"]["id"])
+    again = refund(api, sale["payment"]["id"])
+
+    assert (first.status_code, first.get_json()["amount"]) == (201, 0)
+    assert (again.status_code, error_code(again)) == (422, "refund_exceeds_payment")
+    assert api.get(f"/orders/{sale['order']['id']}", ADMIN_KEY).get_json()["status"] == "refunded"
+    assert api.events(sale["code"]) == ["claimed", "reserved", "redeemed", "restored"]
+    campaign = api.get(f"/campaigns/{sale['campaign_id']}", ADMIN_KEY).get_json()
+    assert campaign["redeemed_count"] == 0
+    assert refund(api, sale["payment"]["id"], amount=1).status_code == 422
