@@ -50,7 +50,9 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | Response:
     """Insert the in-progress record, or return the earlier response to replay."""
-    now = clock.now()
+    # Keys guard against retries over the network, which happen in real time: the replay window
+    # and the in-flight timeout run on the real clock even while the sandbox clock is moved.
+    now = clock.real_now()
     ttl = timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"])
     db.session.execute(
         delete(IdempotencyRecord).where(
