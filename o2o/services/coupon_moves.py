@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Table, Update, bindparam, insert, or_, select, update
+from sqlalchemy import CTE, Executable, Table, Update, bindparam, insert, or_, select, update
 
 from o2o.extensions import db, writes_in_one_statement
 from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
@@ -40,19 +40,7 @@ def move_coupon(
     PostgreSQL all the writes are one statement (data-modifying CTEs), one round trip.
     """
     values = values or {}
-    params = {f"set_{name}": value for name, value in values.items()}
-    params["match_code"] = code
-    if held_by is not None:
-        params["match_order_id"] = held_by
-    params.update(
-        event_type=event,
-        event_at=at,
-        event_actor_role=actor.role if actor else "system",
-        event_actor_id=actor.actor_id if actor else None,
-        event_store_id=store_id,
-        event_order_id=order_id,
-        redeemed=redeemed,
-    )
+    params = move_params(code, event, at, actor, order_id, store_id, held_by, values, redeemed)
     row_table, row = with_row or (None, {})
     params.update({f"row_{name}": value for name, value in row.items()})
     shape = (event, tuple(values), held_by is not None, redeemed != 0, row_table, tuple(row))
@@ -66,6 +54,60 @@ def move_coupon(
         if row_table is not None:
             db.session.execute(insert(row_table), row)
     return campaign_id
+
+
+def move_params(
+    code: str | None,
+    event: str,
+    at: datetime,
+    actor: Principal | None,
+    order_id: str | None,
+    store_id: str | None,
+    held_by: str | None,
+    values: dict[str, Any],
+    redeemed: int,
+) -> dict[str, Any]:
+    """The bound parameters of a move's statements (see `move_coupon`)."""
+    params = {f"set_{name}": value for name, value in values.items()}
+    params["match_code"] = code
+    if held_by is not None:
+        params["match_order_id"] = held_by
+    params.update(
+        event_type=event,
+        event_at=at,
+        event_actor_role=actor.role if actor else "system",
+        event_actor_id=actor.actor_id if actor else None,
+        event_store_id=store_id,
+        event_order_id=order_id,
+        redeemed=redeemed,
+    )
+    return params
+
+
+def held_coupon_move(event: str, columns: tuple[str, ...], after: CTE) -> tuple[CTE, list[CTE]]:
+    """PostgreSQL: the move of the coupon held by order `match_order_id`, with its history row
+    and counter, as CTEs of a caller's statement; nothing is written unless `after` (the
+    caller's own write, e.g. paying that order) returned a row. Parameters: `move_params`."""
+    starts, ends = COUPON_MOVES[event]
+    moved = (
+        update(COUPONS)
+        .where(
+            COUPONS.c.order_id == bindparam("match_order_id"),
+            or_(*(COUPONS.c.status == start for start in starts)),
+            select(after).exists(),
+        )
+        .values(status=ends, **{name: bindparam(f"set_{name}") for name in columns})
+        .returning(COUPONS.c.code, COUPONS.c.campaign_id)
+        .cte(f"{event}_coupon")
+    )
+    history = select(moved.c.code, *(_event_value(name) for name in EVENT_COLUMNS))
+    logged = insert(EVENTS).from_select(["coupon_code", *EVENT_COLUMNS], history)
+    counted = (
+        update(CAMPAIGNS)
+        .where(CAMPAIGNS.c.id == moved.c.campaign_id)
+        .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
+    )
+    return moved, [logged.cte(f"{event}_logged"), counted.cte(f"{event}_counted")]
 
 
 def _scalar(statement: Executable, params: dict[str, Any]) -> str | None:

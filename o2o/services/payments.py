@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, Row, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Row, Select, bindparam, func, insert, or_, select, update
 
 from o2o import clock, gateway
 from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from o2o.extensions import db, writes_in_one_statement
-from o2o.models import Order, Payment, PaymentCode, column_values, table
+from o2o.models import Coupon, Order, Payment, PaymentCode, column_values, table
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import move_coupon
+from o2o.services.coupon_moves import held_coupon_move, move_coupon, move_params
 from o2o.services.orders import check_access, expire_if_lapsed, load_order
 from o2o.tokens import new_id, new_payment_code
 
@@ -35,7 +35,7 @@ def issue_payment_code(principal: Principal) -> PaymentCode:
     return code
 
 
-CODES, ORDERS, PAYMENTS = table(PaymentCode), table(Order), table(Payment)
+CODES, ORDERS, PAYMENTS, COUPONS = table(PaymentCode), table(Order), table(Payment), table(Coupon)
 # The hot path's statements, built once with bound parameters (SQLAlchemy caches their SQL).
 SPEND_CODE = (
     update(CODES)
@@ -81,6 +81,77 @@ SPEND_AND_PAY_ORDER = (
     .returning(_PAYER.label("payer_id"))
 )
 INSERT_PAYMENT = insert(PAYMENTS)
+
+
+def _till_statement() -> Select[Any]:
+    """PostgreSQL, the whole clerk_scan payment as one statement: lock the payment code, pay the
+    order (if this clerk may, and its coupon reservation stands), spend the code, redeem the
+    coupon with its history row and counter, insert the payment. Every write after the order's
+    UPDATE selects from its result, so none happens unless the order was paid."""
+    owner = (
+        select(CODES.c.shopper_id)
+        .where(
+            CODES.c.code == bindparam("auth_code"),
+            CODES.c.used_at.is_(None),
+            CODES.c.expires_at > bindparam("now"),
+        )
+        .with_for_update()
+        .cte("code_owner")
+    )
+    payer = select(owner.c.shopper_id).scalar_subquery()
+    reservation_stands = or_(
+        ORDERS.c.coupon_code.is_(None),
+        select(COUPONS.c.code)
+        .where(
+            COUPONS.c.code == ORDERS.c.coupon_code,
+            COUPONS.c.status == "reserved",
+            COUPONS.c.order_id == ORDERS.c.id,
+        )
+        .exists(),
+    )
+    # Parameter names here never match a column of the tables written (coupons and payments
+    # have an order_id): SQLAlchemy would take such a key as one more column to write.
+    paid = (
+        update(ORDERS)
+        .where(
+            ORDERS.c.id == bindparam("till_order"),
+            ORDERS.c.status == "awaiting_payment",
+            ORDERS.c.expires_at > bindparam("now"),
+            ORDERS.c.channel == "in_store",
+            ORDERS.c.store_id == bindparam("caller_store"),
+            select(owner).exists(),
+            reservation_stands,
+        )
+        .values(
+            status="paid",
+            paid_at=bindparam("now"),
+            shopper_id=func.coalesce(ORDERS.c.shopper_id, payer),
+        )
+        .returning(ORDERS.c.coupon_code, ORDERS.c.payable_amount, payer.label("payer_id"))
+        .cte("paid")
+    )
+    spent = (
+        update(CODES)
+        .where(
+            CODES.c.code == bindparam("auth_code"),
+            CODES.c.used_at.is_(None),
+            select(paid).exists(),
+        )
+        .values(used_at=bindparam("now"))
+    )
+    redeemed, history = held_coupon_move("redeemed", REDEEMED_COLUMNS, after=paid)
+    columns = [c.key for c in PAYMENTS.columns]
+    values: dict[str, Any] = {c: bindparam(f"pay_{c}", type_=PAYMENTS.c[c].type) for c in columns}
+    values.update(amount=paid.c.payable_amount, payer_id=paid.c.payer_id)
+    added = insert(PAYMENTS).from_select(columns, select(*values.values()).select_from(paid))
+    campaign = select(redeemed.c.campaign_id).scalar_subquery().label("campaign_id")
+    return select(paid.c.coupon_code, paid.c.payable_amount, paid.c.payer_id, campaign).add_cte(
+        spent.cte("spent"), *history, added.cte("added")
+    )
+
+
+REDEEMED_COLUMNS = ("redeemed_at", "store_id", "redeemed_by", "redeemed_flow")
+PAY_AT_THE_TILL = _till_statement()
 
 
 def _spend_payment_code(auth_code: str, now: datetime) -> str:
@@ -166,6 +237,8 @@ def _pay_without_reading(
     """
     params = {"order_id": order_id, "now": now, "caller_channel": FLOW_CHANNELS[flow]}
     params.update(caller_store=principal.store_id, caller_shopper=principal.shopper_id)
+    if flow == "clerk_scan" and writes_in_one_statement():
+        return _pay_at_the_till(principal, order_id, method, auth_code, now)
     order, payer = _spend_and_pay_order(principal, flow, auth_code, params)
     if order is None:
         db.session.rollback()
@@ -177,6 +250,30 @@ def _pay_without_reading(
         _redeem(payment, order.store_id, order.coupon_code, now, inserting=True)
     else:
         db.session.execute(INSERT_PAYMENT, column_values(payment))
+    db.session.commit()
+    return payment
+
+
+def _pay_at_the_till(
+    principal: Principal, order_id: str, method: str, auth_code: str | None, now: datetime
+) -> Payment | None:
+    """PostgreSQL: a successful clerk_scan payment as one statement (`_till_statement`)."""
+    store_id = principal.store_id
+    payment = _new_payment(principal, order_id, method, "clerk_scan", 0, now)
+    payment.status, payment.succeeded_at = "succeeded", now
+    values = {"redeemed_at": now, "store_id": store_id, "redeemed_by": principal.clerk_id}
+    values["redeemed_flow"] = "clerk_scan"
+    params = move_params(None, "redeemed", now, None, order_id, store_id, order_id, values, 1)
+    params.update({f"pay_{c.key}": getattr(payment, c.key) for c in PAYMENTS.columns})
+    params.update(till_order=order_id, now=now, caller_store=store_id, auth_code=auth_code)
+    row = db.session.execute(PAY_AT_THE_TILL, params).one_or_none()
+    if row is None:
+        db.session.rollback()
+        return None
+    if row.coupon_code is not None and row.campaign_id is None:  # see `reservation_stands`
+        db.session.rollback()
+        raise RuntimeError(f"order {order_id} lost its coupon reservation")
+    payment.amount, payment.payer_id = row.payable_amount, row.payer_id
     db.session.commit()
     return payment
 

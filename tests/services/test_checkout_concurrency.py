@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from o2o.extensions import db
-from o2o.models import Order, Payment
+from o2o.models import Order, Payment, PaymentCode
 from tests.builders import ADMIN_KEY, Api
 
 
@@ -90,6 +90,62 @@ def test_50_payments_racing_for_one_order_succeed_exactly_once(matrix_app: Flask
     assert api.events(code) == ["claimed", "reserved", "redeemed"]
     campaign = api.get(f"/campaigns/{api.coupon_campaign(code)}", ADMIN_KEY).get_json()
     assert campaign["redeemed_count"] == 1
+
+
+def test_20_clerks_scans_racing_for_one_order_take_exactly_one_payment_code(
+    matrix_app: Flask,
+) -> None:
+    api = Api(matrix_app.test_client())
+    sale = api.reserved_sale()
+    payers = [api.shopper() for _ in range(20)]
+    codes = [api.payment_code(payer) for payer in payers]
+
+    responses = race(
+        matrix_app,
+        20,
+        lambda c, i: c.post(
+            f"/api/v1/orders/{sale['order']['id']}/payments",
+            headers=auth(sale["clerk"]["api_key"]),
+            json={"method": "wechat_pay", "flow": "clerk_scan", "auth_code": codes[i]},
+        ),
+    )
+
+    assert Counter(r.status_code for r in responses) == Counter({201: 1, 409: 19})
+    with matrix_app.app_context():
+        used = db.session.scalar(
+            select(func.count()).select_from(PaymentCode).where(PaymentCode.used_at.is_not(None))
+        )
+    assert used == 1  # the 19 refused scans left their shoppers' codes unspent
+    assert api.events(sale["code"]) == ["claimed", "reserved", "redeemed"]
+    assert (
+        api.get(f"/campaigns/{api.coupon_campaign(sale['code'])}", ADMIN_KEY).get_json()[
+            "redeemed_count"
+        ]
+        == 1
+    )
+
+
+def test_one_payment_code_racing_across_20_orders_pays_exactly_one(matrix_app: Flask) -> None:
+    api = Api(matrix_app.test_client())
+    clerk, payer = api.clerk(), api.shopper()
+    orders = [api.order(clerk) for _ in range(20)]
+    body = {"method": "card", "flow": "clerk_scan", "auth_code": api.payment_code(payer)}
+
+    responses = race(
+        matrix_app,
+        20,
+        lambda c, i: c.post(
+            f"/api/v1/orders/{orders[i]['id']}/payments",
+            headers=auth(clerk["api_key"]),
+            json=body,
+        ),
+    )
+
+    assert Counter(r.status_code for r in responses) == Counter({201: 1, 422: 19})
+    with matrix_app.app_context():
+        paid = db.session.scalars(select(Order.id).where(Order.status == "paid")).all()
+        payments = db.session.scalar(select(func.count()).select_from(Payment))
+    assert (len(paid), payments) == (1, 1)
 
 
 def test_one_payment_replayed_from_20_threads_with_one_key_is_one_payment(
