@@ -71,15 +71,6 @@ PAY_ORDER_UNREAD = {
     ).returning(ORDERS.c.store_id, ORDERS.c.coupon_code, ORDERS.c.payable_amount)
     for role in ("clerk", "shopper")
 }
-# PostgreSQL: spend the payment code and pay the order with it in one statement.
-_SPENT = SPEND_CODE.cte("spent")
-_PAYER = select(_SPENT.c.shopper_id).scalar_subquery()  # a subquery: no join to speak of
-SPEND_AND_PAY_ORDER = (
-    PAY_ORDER_UNREAD["clerk"]
-    .where(select(_SPENT.c.shopper_id).exists())
-    .values(shopper_id=func.coalesce(ORDERS.c.shopper_id, _PAYER))
-    .returning(_PAYER.label("payer_id"))
-)
 INSERT_PAYMENT = insert(PAYMENTS)
 
 
@@ -283,14 +274,8 @@ def _spend_and_pay_order(
 ) -> tuple[Row[Any] | None, str | None]:
     """Spend the payment code (clerk_scan) and pay the order: the order's row and the payer,
     or (None, None) when the code or the order does not qualify."""
-    if flow != "clerk_scan":
-        payer = principal.shopper_id
-    elif writes_in_one_statement():
-        order = db.session.execute(
-            SPEND_AND_PAY_ORDER, {**params, "auth_code": auth_code}
-        ).one_or_none()
-        return order, (order.payer_id if order is not None else None)
-    else:
+    payer = principal.shopper_id
+    if flow == "clerk_scan":
         spent = db.session.execute(SPEND_CODE, {**params, "auth_code": auth_code})
         payer = spent.scalar_one_or_none()
     if payer is None:

@@ -1,8 +1,8 @@
 """The checkout hot path gives the same answers on SQLite and PostgreSQL.
 
 On PostgreSQL an order is placed without BEGIN/COMMIT (reads, then one statement that reserves
-the coupon and inserts the order), and a clerk_scan payment spends the payment code and pays
-the order in one statement; SQLite runs the same steps in one transaction.
+the coupon and inserts the order), and a clerk_scan payment is one statement (code, order,
+coupon, history, counter, payment); SQLite runs the same steps one by one in a transaction.
 """
 
 from __future__ import annotations
