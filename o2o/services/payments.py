@@ -37,20 +37,20 @@ def issue_payment_code(principal: Principal) -> PaymentCode:
 
 CODES, ORDERS, PAYMENTS, COUPONS = table(PaymentCode), table(Order), table(Payment), table(Coupon)
 # The hot path's statements, built once with bound parameters (SQLAlchemy caches their SQL).
+# No parameter is named like a column of a table they write (coupons and payments have an
+# order_id): inside a statement that writes it, SQLAlchemy would take the key as a column.
+CODE_USABLE = (
+    CODES.c.code == bindparam("auth_code"),
+    CODES.c.used_at.is_(None),
+    CODES.c.expires_at > bindparam("now"),
+)
 SPEND_CODE = (
-    update(CODES)
-    .where(
-        CODES.c.code == bindparam("auth_code"),
-        CODES.c.used_at.is_(None),
-        CODES.c.expires_at > bindparam("now"),
-    )
-    .values(used_at=bindparam("now"))
-    .returning(CODES.c.shopper_id)
+    update(CODES).where(*CODE_USABLE).values(used_at=bindparam("now")).returning(CODES.c.shopper_id)
 )
 PAY_ORDER = (
     update(ORDERS)
     .where(
-        ORDERS.c.id == bindparam("order_id"),
+        ORDERS.c.id == bindparam("paying_order"),
         ORDERS.c.status == "awaiting_payment",
         ORDERS.c.expires_at > bindparam("now"),
     )
@@ -79,16 +79,7 @@ def _till_statement() -> Select[Any]:
     order (if this clerk may, and its coupon reservation stands), spend the code, redeem the
     coupon with its history row and counter, insert the payment. Every write after the order's
     UPDATE selects from its result, so none happens unless the order was paid."""
-    owner = (
-        select(CODES.c.shopper_id)
-        .where(
-            CODES.c.code == bindparam("auth_code"),
-            CODES.c.used_at.is_(None),
-            CODES.c.expires_at > bindparam("now"),
-        )
-        .with_for_update()
-        .cte("code_owner")
-    )
+    owner = select(CODES.c.shopper_id).where(*CODE_USABLE).with_for_update().cte("code_owner")
     payer = select(owner.c.shopper_id).scalar_subquery()
     reservation_stands = or_(
         ORDERS.c.coupon_code.is_(None),
@@ -100,36 +91,14 @@ def _till_statement() -> Select[Any]:
         )
         .exists(),
     )
-    # Parameter names here never match a column of the tables written (coupons and payments
-    # have an order_id): SQLAlchemy would take such a key as one more column to write.
     paid = (
-        update(ORDERS)
-        .where(
-            ORDERS.c.id == bindparam("till_order"),
-            ORDERS.c.status == "awaiting_payment",
-            ORDERS.c.expires_at > bindparam("now"),
-            ORDERS.c.channel == "in_store",
-            ORDERS.c.store_id == bindparam("caller_store"),
-            select(owner).exists(),
-            reservation_stands,
-        )
-        .values(
-            status="paid",
-            paid_at=bindparam("now"),
-            shopper_id=func.coalesce(ORDERS.c.shopper_id, payer),
-        )
-        .returning(ORDERS.c.coupon_code, ORDERS.c.payable_amount, payer.label("payer_id"))
+        PAY_ORDER_UNREAD["clerk"]
+        .where(select(owner).exists(), reservation_stands)
+        .values(shopper_id=func.coalesce(ORDERS.c.shopper_id, payer))
+        .returning(payer.label("payer_id"))
         .cte("paid")
     )
-    spent = (
-        update(CODES)
-        .where(
-            CODES.c.code == bindparam("auth_code"),
-            CODES.c.used_at.is_(None),
-            select(paid).exists(),
-        )
-        .values(used_at=bindparam("now"))
-    )
+    spent = SPEND_CODE.where(select(paid).exists())  # the locked code, spent once paid
     redeemed, history = held_coupon_move("redeemed", REDEEMED_COLUMNS, after=paid)
     columns = [c.key for c in PAYMENTS.columns]
     values: dict[str, Any] = {c: bindparam(f"pay_{c}", type_=PAYMENTS.c[c].type) for c in columns}
@@ -145,15 +114,21 @@ REDEEMED_COLUMNS = ("redeemed_at", "store_id", "redeemed_by", "redeemed_flow")
 PAY_AT_THE_TILL = _till_statement()
 
 
-def _spend_payment_code(auth_code: str, now: datetime) -> str:
-    """Use up a payment code (once, before it expires) and return whose it was."""
+def _spend_code(auth_code: str | None, now: datetime) -> str | None:
+    """Use up a payment code (once, before it expires): whose it was, or None."""
     spent = db.session.execute(SPEND_CODE, {"auth_code": auth_code, "now": now})
     payer = spent.scalar_one_or_none()
+    return None if payer is None else str(payer)
+
+
+def _spend_payment_code(auth_code: str, now: datetime) -> str:
+    """Use up a payment code and return whose it was; 422 when it cannot be used."""
+    payer = _spend_code(auth_code, now)
     if payer is None:
         raise Unprocessable(
             "This payment code is unknown, used or expired.", code="invalid_payment_code"
         )
-    return str(payer)
+    return payer
 
 
 def _payable_order(principal: Principal, order_id: str, flow: str, now: datetime) -> Order:
@@ -226,7 +201,7 @@ def _pay_without_reading(
     Returns None, having rolled everything back, when any condition fails: the careful path
     then reads the order and reports exactly what is wrong, in the usual order of checks.
     """
-    params = {"order_id": order_id, "now": now, "caller_channel": FLOW_CHANNELS[flow]}
+    params = {"paying_order": order_id, "now": now, "caller_channel": FLOW_CHANNELS[flow]}
     params.update(caller_store=principal.store_id, caller_shopper=principal.shopper_id)
     if flow == "clerk_scan" and writes_in_one_statement():
         return _pay_at_the_till(principal, order_id, method, auth_code, now)
@@ -256,7 +231,8 @@ def _pay_at_the_till(
     values["redeemed_flow"] = "clerk_scan"
     params = move_params(None, "redeemed", now, None, order_id, store_id, order_id, values, 1)
     params.update({f"pay_{c.key}": getattr(payment, c.key) for c in PAYMENTS.columns})
-    params.update(till_order=order_id, now=now, caller_store=store_id, auth_code=auth_code)
+    params.update(paying_order=order_id, now=now, auth_code=auth_code)
+    params.update(caller_store=store_id, caller_channel="in_store")
     row = db.session.execute(PAY_AT_THE_TILL, params).one_or_none()
     if row is None:
         db.session.rollback()
@@ -274,10 +250,7 @@ def _spend_and_pay_order(
 ) -> tuple[Row[Any] | None, str | None]:
     """Spend the payment code (clerk_scan) and pay the order: the order's row and the payer,
     or (None, None) when the code or the order does not qualify."""
-    payer = principal.shopper_id
-    if flow == "clerk_scan":
-        spent = db.session.execute(SPEND_CODE, {**params, "auth_code": auth_code})
-        payer = spent.scalar_one_or_none()
+    payer = _spend_code(auth_code, params["now"]) if flow == "clerk_scan" else principal.shopper_id
     if payer is None:
         return None, None
     order = db.session.execute(
@@ -303,7 +276,7 @@ def _succeed(payment: Payment, now: datetime) -> None:
     """Pay the order and redeem its coupon, in the caller's transaction, exactly once."""
     order = payment.order
     paid: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        PAY_ORDER, {"order_id": order.id, "now": now, "payer_id": payment.payer_id}
+        PAY_ORDER, {"paying_order": order.id, "now": now, "payer_id": payment.payer_id}
     )
     if paid.rowcount != 1:
         db.session.rollback()
