@@ -15,7 +15,7 @@ from o2o.extensions import back_to_transactions, db, statements_commit_themselve
 from o2o.models import Coupon, Order, Store, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
-from o2o.services.orders import expire_if_lapsed, load_order
+from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
 from o2o.tokens import new_id, normalize_code, verify_qr_token
 
 
@@ -179,17 +179,7 @@ def cancel_order(principal: Principal, order_id: str) -> Order:
     )
     if canceled.rowcount != 1:  # paid a moment ago by a concurrent payment
         raise Conflict("This order is no longer awaiting payment.", code="order_not_cancelable")
-    if order.coupon_code:
-        move_coupon(
-            order.coupon_code,
-            "released",
-            now,
-            principal,
-            order_id=order.id,
-            store_id=order.store_id,
-            held_by=order.id,
-            values={"order_id": None},
-        )
+    release_coupon(order, now, principal)
     db.session.commit()
     db.session.refresh(order)
     return order

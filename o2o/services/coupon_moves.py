@@ -100,14 +100,20 @@ def held_coupon_move(event: str, columns: tuple[str, ...], after: CTE) -> tuple[
         .returning(COUPONS.c.code, COUPONS.c.campaign_id)
         .cte(f"{event}_coupon")
     )
-    history = select(moved.c.code, *(_event_value(name) for name in EVENT_COLUMNS))
+    logged, counted = _history_and_count(moved, moved.c.code, f"{event}_")
+    return moved, [logged, counted]
+
+
+def _history_and_count(moved: CTE, code: Any, prefix: str = "") -> tuple[CTE, CTE]:
+    """The history row and the redeemed_count change of a move, as CTEs selecting from it."""
+    history = select(code, *(_event_value(name) for name in EVENT_COLUMNS)).select_from(moved)
     logged = insert(EVENTS).from_select(["coupon_code", *EVENT_COLUMNS], history)
     counted = (
         update(CAMPAIGNS)
         .where(CAMPAIGNS.c.id == moved.c.campaign_id)
         .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
     )
-    return moved, [logged.cte(f"{event}_logged"), counted.cte(f"{event}_counted")]
+    return logged.cte(f"{prefix}logged"), counted.cte(f"{prefix}counted")
 
 
 def _scalar(statement: Executable, params: dict[str, Any]) -> str | None:
@@ -158,16 +164,10 @@ def _one_statement(
     every write after the UPDATE selects from its result, so none happens if it loses."""
     moved = _conditional_update(event, columns, held).cte("moved")
     code = bindparam("match_code", type_=EVENTS.c.coupon_code.type)
-    history = select(code, *(_event_value(name) for name in EVENT_COLUMNS)).select_from(moved)
-    logged = insert(EVENTS).from_select(["coupon_code", *EVENT_COLUMNS], history)
-    statement = select(moved.c.campaign_id).add_cte(logged.cte("logged"))
+    logged, count = _history_and_count(moved, code)
+    statement = select(moved.c.campaign_id).add_cte(logged)
     if counted:
-        count = (
-            update(CAMPAIGNS)
-            .where(CAMPAIGNS.c.id == moved.c.campaign_id)
-            .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
-        )
-        statement = statement.add_cte(count.cte("counted"))
+        statement = statement.add_cte(count)
     if row_table is not None:
         row = [bindparam(f"row_{name}", type_=row_table.c[name].type) for name in row_columns]
         added = insert(row_table).from_select(row_columns, select(*row).select_from(moved))

@@ -47,15 +47,20 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
     if result.rowcount != 1:
         return False
     set_committed_value(order, "status", "expired")
+    release_coupon(order, now, None)
+    return True
+
+
+def release_coupon(order: Order, now: datetime, actor: Principal | None) -> None:
+    """The order closed unpaid (canceled, expired): its coupon, if it still holds one, is free."""
     if order.coupon_code:
         move_coupon(
             order.coupon_code,
             "released",
             now,
-            None,
+            actor,
             order_id=order.id,
             store_id=order.store_id,
             held_by=order.id,
             values={"order_id": None},
         )
-    return True
