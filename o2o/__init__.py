@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from o2o import api, cli, errors
+from o2o import api, cli
+from o2o.api.errors import register_error_handlers
 from o2o.config import build_config
 from o2o.extensions import db, migrate
 
@@ -23,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     api.register(app)
-    errors.register_error_handlers(app)
+    register_error_handlers(app)
     cli.register(app)
 
     @app.get("/healthz")

@@ -82,7 +82,7 @@ class Api(_Api):
     ERROR_SCHEMA = ErrorEnvelopeSchema
 
     def _register_error_handlers(self) -> None:
-        """Errors are handled by o2o.errors, which writes the project's envelope."""
+        """Errors are handled by o2o.api.errors, which writes the project's envelope."""
 
 
 def make_api(app: Flask) -> Api:

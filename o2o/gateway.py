@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OUTCOMES = ("success", "declined", "insufficient_funds", "user_paying", "timeout")
+from o2o.vocabulary import MockOutcome, PaymentStatus
+
+# Kept for o2o.simulation.scenario, which still imports it; new code uses MockOutcome.
+OUTCOMES = tuple(MockOutcome)
 HEADER = "O2O-Mock-Outcome"
 
 
@@ -12,26 +15,26 @@ HEADER = "O2O-Mock-Outcome"
 class Answer:
     """The provider's answer to a charge: a status now, and maybe a scripted later result."""
 
-    status: str  # succeeded | failed | pending
+    status: PaymentStatus  # succeeded | failed | pending
     failure_code: str | None = None
-    later: str | None = None  # for pending: "success" or "timeout", settled after the delay
+    later: MockOutcome | None = None  # for pending: success or timeout, settled after the delay
 
 
 def charge(outcome: str) -> Answer:
     """Answer a charge the way the requested mock outcome says (USERPAYING → poll → settle)."""
-    if outcome == "success":
-        return Answer("succeeded")
-    if outcome in ("declined", "insufficient_funds"):
-        return Answer("failed", failure_code=outcome)
-    if outcome == "user_paying":
-        return Answer("pending", later="success")
-    if outcome == "timeout":
-        return Answer("pending", later="timeout")
+    if outcome == MockOutcome.SUCCESS:
+        return Answer(PaymentStatus.SUCCEEDED)
+    if outcome in (MockOutcome.DECLINED, MockOutcome.INSUFFICIENT_FUNDS):
+        return Answer(PaymentStatus.FAILED, failure_code=MockOutcome(outcome))
+    if outcome == MockOutcome.USER_PAYING:
+        return Answer(PaymentStatus.PENDING, later=MockOutcome.SUCCESS)
+    if outcome == MockOutcome.TIMEOUT:
+        return Answer(PaymentStatus.PENDING, later=MockOutcome.TIMEOUT)
     raise ValueError(f"unknown mock outcome {outcome!r}")
 
 
 def settle(later: str) -> Answer:
     """The final answer of a pending charge once its delay has passed."""
-    if later == "success":
-        return Answer("succeeded")
-    return Answer("failed", failure_code="timeout")
+    if later == MockOutcome.SUCCESS:
+        return Answer(PaymentStatus.SUCCEEDED)
+    return Answer(PaymentStatus.FAILED, failure_code=MockOutcome.TIMEOUT)

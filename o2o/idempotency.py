@@ -14,9 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from o2o import clock
-from o2o.errors import Conflict, O2OError, Unprocessable, field_error
+from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import IdempotencyRecord
+from o2o.vocabulary import ErrorCode
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -25,7 +26,7 @@ MAX_KEY_LENGTH = 255
 STALE_IN_PROGRESS = timedelta(seconds=60)
 
 # Rejected by validation (even when a service finds it) or told to retry: nothing is stored.
-NOT_STORED = {"validation_error", "claim_contention"}
+NOT_STORED = {ErrorCode.VALIDATION_ERROR, ErrorCode.CLAIM_CONTENTION}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,19 +77,13 @@ def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | R
     if existing is None:  # the other request failed and forgot the key meanwhile
         return _claim_key(scope, key, request_hash)
     if existing.request_hash != request_hash:
-        raise Unprocessable(
-            "This Idempotency-Key was already used with a different request.",
-            code="idempotency_key_reused",
-        )
+        raise O2OError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
     if existing.in_progress:
         if existing.created_at < now - STALE_IN_PROGRESS:
             db.session.delete(existing)
             db.session.commit()
             return _claim_key(scope, key, request_hash)
-        raise Conflict(
-            "A request with this Idempotency-Key is still being processed.",
-            code="idempotency_key_in_use",
-        )
+        raise O2OError(ErrorCode.IDEMPOTENCY_KEY_IN_USE)
     return _replay(existing)
 
 
@@ -124,7 +119,7 @@ def idempotent(view: F) -> F:
             response = current_app.make_response(view(*args, **kwargs))
         except O2OError as error:
             db.session.rollback()
-            if error.code in NOT_STORED:  # the client fixes the request and retries, same key
+            if error.error in NOT_STORED:  # the client fixes the request and retries, same key
                 _finish(record_id, 500, "")
             else:
                 _finish(record_id, error.status, json.dumps(error.envelope()))

@@ -26,6 +26,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from o2o.extensions import Base
+from o2o.vocabulary import (
+    CAMPAIGN_TRANSITIONS,
+    CampaignStatus,
+    ClaimChannel,
+    CouponStatus,
+    DiscountType,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Reason,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,38 +56,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-ROLES = ("admin", "clerk", "shopper")
-CHANNELS = ("in_store", "online")
-CLAIM_CHANNELS = ("app", "public_account", "in_store")
-DISCOUNT_TYPES = ("amount_off", "percent_off", "exchange")
-CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
-COUPON_STATUSES = ("available", "reserved", "redeemed", "expired", "voided")
-COUPON_EVENT_TYPES = (
-    "claimed",
-    "reserved",
-    "released",
-    "redeemed",
-    "restored",
-    "expired",
-    "voided",
-)
-# Each coupon move: the statuses it may start from and the status it ends in.
-COUPON_MOVES = {
-    "reserved": (("available",), "reserved"),
-    "released": (("reserved",), "available"),
-    "redeemed": (("reserved",), "redeemed"),
-    "restored": (("redeemed",), "available"),
-    "expired": (("available",), "expired"),
-    "voided": (("available", "reserved"), "voided"),
-}
-
-# Which campaign status may follow which; `ended` is final.
-CAMPAIGN_TRANSITIONS = {
-    "draft": {"draft", "active", "ended"},
-    "active": {"active", "paused", "ended"},
-    "paused": {"paused", "active", "ended"},
-    "ended": {"ended"},
-}
+# Kept for o2o.simulation.scenario, which still imports them; new code uses the enums.
+CLAIM_CHANNELS = tuple(ClaimChannel)
+PAYMENT_METHODS = tuple(PaymentMethod)
 
 
 class Store(Base):
@@ -150,15 +132,15 @@ class Campaign(Base):
     store_ids: Mapped[list[str] | None] = mapped_column(JSON)
     channels: Mapped[list[str]] = mapped_column(JSON)
     restore_on_refund: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     @property
     def discount(self) -> dict[str, Any]:
         """The discount as the API shows it: only the fields of its type."""
-        if self.discount_type == "amount_off":
+        if self.discount_type == DiscountType.AMOUNT_OFF:
             fields: dict[str, Any] = {"amount_off": self.amount_off}
-        elif self.discount_type == "percent_off":
+        elif self.discount_type == DiscountType.PERCENT_OFF:
             fields = {"percent_off": self.percent_off, "max_discount": self.max_discount}
         else:
             fields = {"exchange_price": self.exchange_price, "item": self.exchange_item}
@@ -177,9 +159,9 @@ class Campaign(Base):
         """The discount in fen on an order of `amount` fen: 0 ≤ discount ≤ amount, rounded down."""
         if amount < self.min_spend:
             return 0
-        if self.discount_type == "amount_off":
+        if self.discount_type == DiscountType.AMOUNT_OFF:
             off = self.amount_off or 0
-        elif self.discount_type == "percent_off":
+        elif self.discount_type == DiscountType.PERCENT_OFF:
             off = amount * (self.percent_off or 0) // 100
             if self.max_discount is not None:
                 off = min(off, self.max_discount)
@@ -187,23 +169,23 @@ class Campaign(Base):
             off = amount - (self.exchange_price or 0)
         return max(0, min(off, amount))
 
-    def claim_blockers(self, now: datetime) -> list[str]:
+    def claim_blockers(self, now: datetime) -> list[Reason]:
         """Reason codes why a claim cannot happen now (empty when it can)."""
         reasons = []
-        if self.status != "active":
-            reasons.append("campaign_not_active")
+        if self.status != CampaignStatus.ACTIVE:
+            reasons.append(Reason.CAMPAIGN_NOT_ACTIVE)
         if self.claim_starts_at and now < self.claim_starts_at:
-            reasons.append("claim_not_started")
+            reasons.append(Reason.CLAIM_NOT_STARTED)
         if self.claim_ends_at and now >= self.claim_ends_at:
-            reasons.append("claim_ended")
+            reasons.append(Reason.CLAIM_ENDED)
         if self.valid_until and now >= self.valid_until:
-            reasons.append("campaign_expired")
+            reasons.append(Reason.CAMPAIGN_EXPIRED)
         if self.claimed_count >= self.total_quantity:
-            reasons.append("campaign_exhausted")
+            reasons.append(Reason.CAMPAIGN_EXHAUSTED)
         if not reasons:
             start, end = self.coupon_window(now)
             if start >= end:  # the wait after claiming runs past valid_until
-                reasons.append("coupon_would_never_be_valid")
+                reasons.append(Reason.COUPON_WOULD_NEVER_BE_VALID)
         return reasons
 
     def coupon_window(self, claimed_at: datetime) -> tuple[datetime, datetime]:
@@ -219,7 +201,7 @@ class Campaign(Base):
         return start, min(ends)
 
     def can_become(self, status: str) -> bool:
-        return status in CAMPAIGN_TRANSITIONS[self.status]
+        return status in CAMPAIGN_TRANSITIONS[CampaignStatus(self.status)]
 
 
 class Coupon(Base):
@@ -233,7 +215,7 @@ class Coupon(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
     shopper_id: Mapped[str] = mapped_column(ForeignKey("shoppers.id"), index=True)
     claim_seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="available")
+    status: Mapped[str] = mapped_column(String(16), default=CouponStatus.AVAILABLE)
     claim_channel: Mapped[str] = mapped_column(String(16))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -250,16 +232,16 @@ class Coupon(Base):
         primaryjoin="foreign(Coupon.order_id) == Order.id", viewonly=True, lazy="select"
     )
 
-    def effective_status(self, now: datetime) -> str:
+    def effective_status(self, now: datetime) -> CouponStatus:
         """The status a reader sees, whether or not housekeeping has caught up with time:
         a reservation whose order lapsed is available again, an unused coupon past its window
         is expired. `effective_status_sql` says the same in SQL."""
-        status = self.status
-        if status == "reserved" and self.holding_order is not None:
-            if self.holding_order.effective_status(now) == "expired":
-                status = "available"
-        if status == "available" and now >= self.valid_until:
-            return "expired"
+        status = CouponStatus(self.status)
+        if status == CouponStatus.RESERVED and self.holding_order is not None:
+            if self.holding_order.effective_status(now) == OrderStatus.EXPIRED:
+                status = CouponStatus.AVAILABLE
+        if status == CouponStatus.AVAILABLE and now >= self.valid_until:
+            return CouponStatus.EXPIRED
         return status
 
     @staticmethod
@@ -269,21 +251,24 @@ class Coupon(Base):
             select(Order.id)
             .where(
                 Order.id == Coupon.order_id,
-                Order.status == "awaiting_payment",
+                Order.status == OrderStatus.AWAITING_PAYMENT,
                 Order.expires_at <= now,
             )
             .exists()
         )
-        unused = or_(Coupon.status == "available", and_(Coupon.status == "reserved", lapsed_hold))
+        unused = or_(
+            Coupon.status == CouponStatus.AVAILABLE,
+            and_(Coupon.status == CouponStatus.RESERVED, lapsed_hold),
+        )
         return case(
-            (and_(unused, Coupon.valid_until <= now), "expired"),
-            (unused, "available"),
+            (and_(unused, Coupon.valid_until <= now), CouponStatus.EXPIRED),
+            (unused, CouponStatus.AVAILABLE),
             else_=Coupon.status,
         )
 
     def use_blockers(
         self, *, amount: int, store_id: str | None, channel: str, now: datetime
-    ) -> list[str]:
+    ) -> list[Reason]:
         """Reason codes why this coupon cannot take `amount` here and now (empty: it applies).
 
         `coupon_not_available` is about the coupon's state (reserved, redeemed, voided); the
@@ -292,20 +277,20 @@ class Coupon(Base):
         campaign = self.campaign
         status = self.effective_status(now)
         reasons = []
-        if status == "expired":
-            reasons.append("coupon_expired")
-        elif status != "available":
-            reasons.append("coupon_not_available")
+        if status == CouponStatus.EXPIRED:
+            reasons.append(Reason.COUPON_EXPIRED)
+        elif status != CouponStatus.AVAILABLE:
+            reasons.append(Reason.COUPON_NOT_AVAILABLE)
         if now < self.valid_from:
-            reasons.append("coupon_not_yet_valid")
-        if campaign.status != "active":
-            reasons.append("campaign_not_active")
+            reasons.append(Reason.COUPON_NOT_YET_VALID)
+        if campaign.status != CampaignStatus.ACTIVE:
+            reasons.append(Reason.CAMPAIGN_NOT_ACTIVE)
         if campaign.store_ids and store_id not in campaign.store_ids:
-            reasons.append("store_not_eligible")
+            reasons.append(Reason.STORE_NOT_ELIGIBLE)
         if channel not in campaign.channels:
-            reasons.append("channel_not_eligible")
+            reasons.append(Reason.CHANNEL_NOT_ELIGIBLE)
         if amount < campaign.min_spend:
-            reasons.append("min_spend_not_met")
+            reasons.append(Reason.MIN_SPEND_NOT_MET)
         return reasons
 
     def can_be_restored(self, now: datetime) -> bool:
@@ -356,19 +341,6 @@ class SandboxClock(Base):
     now: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-ORDER_STATUSES = (
-    "awaiting_payment",
-    "paid",
-    "canceled",
-    "expired",
-    "refunded",
-    "partially_refunded",
-)
-PAYMENT_METHODS = ("wechat_pay", "alipay", "card")
-PAYMENT_FLOWS = ("clerk_scan", "shopper_scan", "online")
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled")
-
-
 class Order(Base):
     """A checkout: an amount, maybe a reserved coupon, and what is left to pay."""
 
@@ -392,14 +364,14 @@ class Order(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    def effective_status(self, now: datetime) -> str:
+    def effective_status(self, now: datetime) -> OrderStatus:
         """An unpaid order past its reservation lifetime reads as expired."""
-        if self.status == "awaiting_payment" and now >= self.expires_at:
-            return "expired"
-        return self.status
+        if self.status == OrderStatus.AWAITING_PAYMENT and now >= self.expires_at:
+            return OrderStatus.EXPIRED
+        return OrderStatus(self.status)
 
     def is_payable(self, now: datetime) -> bool:
-        return self.effective_status(now) == "awaiting_payment"
+        return self.effective_status(now) == OrderStatus.AWAITING_PAYMENT
 
 
 class PaymentCode(Base):
@@ -442,7 +414,7 @@ class Payment(Base):
 
     @property
     def refundable(self) -> int:
-        return self.amount - self.refunded_amount if self.status == "succeeded" else 0
+        return self.amount - self.refunded_amount if self.status == PaymentStatus.SUCCEEDED else 0
 
 
 class Refund(Base):

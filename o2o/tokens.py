@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, datetime
 
 from o2o.errors import O2OError
+from o2o.vocabulary import ErrorCode, Role
 
 QR_TOKEN_VERSION = "O2O1"
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, no 1/I
@@ -18,14 +19,6 @@ CODE_LENGTH = 12  # 60 bits of randomness
 # draw per 5 bits, without a random call per character.
 _TO_CODE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CODE_ALPHABET)
 _STRAY = re.compile(r"[\s\-_]+")
-
-
-class InvalidQrToken(O2OError):
-    status, code, message = 400, "invalid_qr_token", "This QR token is not valid."
-
-
-class QrTokenExpired(O2OError):
-    status, code, message = 400, "qr_token_expired", "This QR token has expired; refresh the QR."
 
 
 def _signature(secret: str, payload: str) -> str:
@@ -47,12 +40,12 @@ def verify_qr_token(secret: str, token: str, now: datetime) -> str:
     """
     parts = token.split(".") if isinstance(token, str) and token.isascii() else []
     if len(parts) != 4 or parts[0] != QR_TOKEN_VERSION or not parts[2].isdigit():
-        raise InvalidQrToken()
+        raise O2OError(ErrorCode.INVALID_QR_TOKEN)
     payload = ".".join(parts[:3])
     if not hmac.compare_digest(_signature(secret, payload), parts[3]):
-        raise InvalidQrToken()
+        raise O2OError(ErrorCode.INVALID_QR_TOKEN)
     if int(parts[2]) <= int(now.timestamp()):
-        raise QrTokenExpired()
+        raise O2OError(ErrorCode.QR_TOKEN_EXPIRED)
     return parts[1]
 
 
@@ -70,7 +63,7 @@ def normalize_code(raw: str) -> str:
     return _STRAY.sub("", raw).upper()
 
 
-def new_api_key(role: str) -> str:
+def new_api_key(role: Role) -> str:
     return f"o2o_{role}_{secrets.token_urlsafe(24)}"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, request
 
 from o2o.api import campaigns, checkout, coupons, payments, people, sandbox
-from o2o.errors import BadRequest
+from o2o.errors import O2OError
 from o2o.extensions import Api, make_api
+from o2o.vocabulary import ErrorCode
 
 PREFIX = "/api/v1"
 
@@ -31,7 +32,7 @@ def _reject_nul() -> None:
         or b"\x00" in raw
         or (b"\\u0000" in raw.lower())
     ):
-        raise BadRequest("The request contains a NUL character.")
+        raise O2OError(ErrorCode.BAD_REQUEST, "The request contains a NUL character.")
 
 
 IDEMPOTENCY_KEY = {
@@ -40,8 +41,10 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "Stripe semantics: the same key and body within 24 h replays the first "
-    "response (header Idempotent-Replayed: true); another body is 422 idempotency_key_reused; "
-    "a request still running is 409 idempotency_key_in_use.",
+    "response (header Idempotent-Replayed: true); another body is "
+    f"{ErrorCode.IDEMPOTENCY_KEY_REUSED.status} {ErrorCode.IDEMPOTENCY_KEY_REUSED.code}; "
+    "a request still running is "
+    f"{ErrorCode.IDEMPOTENCY_KEY_IN_USE.status} {ErrorCode.IDEMPOTENCY_KEY_IN_USE.code}.",
 }
 
 

@@ -9,8 +9,9 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
-from o2o.errors import Forbidden
+from o2o.errors import O2OError
 from o2o.services.accounts import Principal, authenticate
+from o2o.vocabulary import ErrorCode, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,7 +46,7 @@ def _principal(key: str | None) -> Principal:
     return principal
 
 
-def require(*roles: str) -> Callable[[F], F]:
+def require(*roles: Role) -> Callable[[F], F]:
     """Authenticate the caller, then allow only the given roles (403 otherwise)."""
 
     def decorator(view: F) -> F:
@@ -53,7 +54,9 @@ def require(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = _principal(_bearer_key())
             if principal.role not in roles:
-                raise Forbidden(f"This needs a key of role {' or '.join(roles)}.")
+                raise O2OError(
+                    ErrorCode.FORBIDDEN, f"This needs a key of role {' or '.join(roles)}."
+                )
             g.principal = principal
             return view(*args, **kwargs)
 

@@ -10,7 +10,8 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 
-from o2o.errors import BadRequest
+from o2o.errors import O2OError
+from o2o.vocabulary import ErrorCode
 
 
 class JSONBodyParser(FlaskParser):
@@ -28,9 +29,9 @@ def request_json() -> Any:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadRequest("The request body is not valid JSON.") from exc
+        raise O2OError(ErrorCode.BAD_REQUEST, "The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise O2OError(ErrorCode.BAD_REQUEST)
     return body
 
 

@@ -17,12 +17,13 @@ from o2o.api.schemas import (
 )
 from o2o.idempotency import idempotent
 from o2o.services import campaigns, claims, stats
+from o2o.vocabulary import ClaimChannel, Role
 
 blp = Blueprint("campaigns", __name__, description="Coupon campaigns and claims")
 
 
 @blp.route("/campaigns", methods=["POST"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(CampaignSchema)
 @idempotent
 @blp.response(201, CampaignSchema)
@@ -32,7 +33,7 @@ def create_campaign(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/campaigns", methods=["GET"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.arguments(CampaignListArgs, location="query")
 @blp.response(200, page_of(CampaignSchema))
 def list_campaigns(args: dict[str, Any]) -> Any:
@@ -47,7 +48,7 @@ def list_campaigns(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>", methods=["GET"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, CampaignSchema)
 def get_campaign(campaign_id: str) -> Any:
     """Show one campaign."""
@@ -55,7 +56,7 @@ def get_campaign(campaign_id: str) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>", methods=["PATCH"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(CampaignPatchSchema)
 @blp.response(200, CampaignSchema)
 def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
@@ -64,17 +65,17 @@ def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>/claims", methods=["POST"])
-@require("shopper")
+@require(Role.SHOPPER)
 @blp.arguments(ClaimSchema)
 @idempotent
 @blp.response(201, CouponSchema)
 def claim(data: dict[str, Any], campaign_id: str) -> Any:
     """Claim a coupon of this campaign."""
-    return claims.claim_coupon(current_principal(), campaign_id, data["channel"])
+    return claims.claim_coupon(current_principal(), campaign_id, ClaimChannel(data["channel"]))
 
 
 @blp.route("/campaigns/<campaign_id>/stats", methods=["GET"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.response(200, CampaignStatsSchema)
 def campaign_stats(campaign_id: str) -> Any:
     """The campaign's funnel, discount and GMV (net of refunds), by channel and by store."""

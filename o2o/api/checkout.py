@@ -16,14 +16,15 @@ from o2o.api.schemas import (
 from o2o.errors import field_error
 from o2o.idempotency import idempotent
 from o2o.services import checkout
+from o2o.vocabulary import Role
 
 blp = Blueprint("checkout", __name__, description="Scans and orders")
 
-_WRONG_ROLE_FIELD = {"clerk": "coupon_code", "shopper": "qr_token"}
+_WRONG_ROLE_FIELD = {Role.CLERK: "coupon_code", Role.SHOPPER: "qr_token"}
 
 
 @blp.route("/scans", methods=["POST"])
-@require("clerk")
+@require(Role.CLERK)
 @blp.arguments(ScanSchema)
 @idempotent
 @blp.response(200, ScanResultSchema)
@@ -42,7 +43,7 @@ def scan(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/orders", methods=["POST"])
-@require("clerk", "shopper")
+@require(Role.CLERK, Role.SHOPPER)
 @blp.arguments(OrderCreateSchema)
 @idempotent
 @blp.response(201, OrderSchema)
@@ -56,7 +57,7 @@ def place_order(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/orders/<order_id>", methods=["GET"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> Any:
     """Show an order (its shopper, its store's clerks, admins)."""
@@ -64,7 +65,7 @@ def get_order(order_id: str) -> Any:
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.arguments(EmptySchema, required=False)
 @idempotent
 @blp.response(200, OrderSchema)

@@ -18,6 +18,7 @@ from o2o.api.schemas import (
     page_of,
 )
 from o2o.services import coupons
+from o2o.vocabulary import Role
 
 blp = Blueprint("coupons", __name__, description="Coupons, QR codes and history")
 
@@ -35,7 +36,7 @@ _IMAGE_DOC = {
 
 
 @blp.route("/me/coupons", methods=["GET"])
-@require("shopper")
+@require(Role.SHOPPER)
 @blp.arguments(CouponListArgs, location="query")
 @blp.response(200, page_of(CouponSchema))
 def my_coupons(args: dict[str, Any]) -> Any:
@@ -46,7 +47,7 @@ def my_coupons(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/coupons/<code>", methods=["GET"])
-@require("admin", "shopper")
+@require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, CouponSchema)
 def get_coupon(code: str) -> Any:
     """Show a coupon (its owner or an admin)."""
@@ -54,7 +55,7 @@ def get_coupon(code: str) -> Any:
 
 
 @blp.route("/coupons/<code>/qr-token", methods=["GET"])
-@require("admin", "shopper")
+@require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, QrTokenSchema)
 def qr_token(code: str) -> Any:
     """Mint a short-lived signed token that names this coupon."""
@@ -63,7 +64,7 @@ def qr_token(code: str) -> Any:
 
 
 @blp.route("/coupons/<code>/qr", methods=["GET"])
-@require("admin", "shopper")
+@require(Role.ADMIN, Role.SHOPPER)
 @blp.arguments(QrFormatArgs, location="query")
 @blp.doc(**_IMAGE_DOC)
 def qr_image(args: dict[str, Any], code: str) -> Response:
@@ -75,7 +76,7 @@ def qr_image(args: dict[str, Any], code: str) -> Response:
 
 
 @blp.route("/coupons/<code>/events", methods=["GET"])
-@require("admin", "shopper")
+@require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, CouponEventListSchema)
 def coupon_events(code: str) -> Any:
     """The coupon's append-only history, oldest first."""

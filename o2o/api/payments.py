@@ -20,12 +20,13 @@ from o2o.api.schemas import (
 )
 from o2o.idempotency import idempotent
 from o2o.services import payments, refunds
+from o2o.vocabulary import PaymentFlow, PaymentMethod, Role
 
 blp = Blueprint("payments", __name__, description="Payments and refunds (mock provider)")
 
 
 @blp.route("/me/payment-code", methods=["GET"])
-@require("shopper")
+@require(Role.SHOPPER)
 @blp.response(200, PaymentCodeSchema)
 def payment_code() -> Any:
     """A one-time 18-digit payment code to show at the till (valid 60 s)."""
@@ -34,7 +35,7 @@ def payment_code() -> Any:
 
 
 @blp.route("/orders/<order_id>/payments", methods=["POST"])
-@require("clerk", "shopper")
+@require(Role.CLERK, Role.SHOPPER)
 @blp.arguments(PaymentCreateSchema)
 @blp.arguments(MockOutcomeSchema, location="headers")
 @idempotent
@@ -44,15 +45,15 @@ def create_payment(data: dict[str, Any], mock: dict[str, Any], order_id: str) ->
     return payments.create_payment(
         current_principal(),
         order_id,
-        data["method"],
-        data["flow"],
+        PaymentMethod(data["method"]),
+        PaymentFlow(data["flow"]),
         mock["outcome"],
         data.get("auth_code"),
     )
 
 
 @blp.route("/payments/<payment_id>", methods=["GET"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, PaymentSchema)
 def get_payment(payment_id: str) -> Any:
     """Show a payment; a pending mock payment settles here once its delay has passed."""
@@ -60,7 +61,7 @@ def get_payment(payment_id: str) -> Any:
 
 
 @blp.route("/payments/<payment_id>/confirm", methods=["POST"])
-@require("shopper")
+@require(Role.SHOPPER)
 @blp.arguments(EmptySchema, required=False)
 @blp.arguments(MockOutcomeSchema, location="headers")
 @idempotent
@@ -71,7 +72,7 @@ def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) ->
 
 
 @blp.route("/payments/<payment_id>/qr", methods=["GET"])
-@require("admin", "clerk", "shopper")
+@require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.doc(
     responses={
         "200": {
@@ -88,7 +89,7 @@ def payment_qr(payment_id: str) -> Response:
 
 
 @blp.route("/payments/<payment_id>/refunds", methods=["POST"])
-@require("admin", "clerk")
+@require(Role.ADMIN, Role.CLERK)
 @blp.arguments(RefundCreateSchema, required=False)
 @idempotent
 @blp.response(201, RefundSchema)

@@ -9,12 +9,13 @@ from o2o.api.base import Blueprint
 from o2o.api.schemas import ClerkSchema, PageArgs, ShopperSchema, StoreSchema, page_of
 from o2o.idempotency import idempotent
 from o2o.services import accounts
+from o2o.vocabulary import Role
 
 blp = Blueprint("people", __name__, description="Stores, clerks and shoppers (admin)")
 
 
 @blp.route("/stores", methods=["POST"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(StoreSchema)
 @idempotent
 @blp.response(201, StoreSchema)
@@ -24,7 +25,7 @@ def create_store(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/stores", methods=["GET"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(StoreSchema))
 def list_stores(args: dict[str, Any]) -> Any:
@@ -33,7 +34,7 @@ def list_stores(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/clerks", methods=["POST"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(ClerkSchema)
 @idempotent
 @blp.response(201, ClerkSchema)
@@ -44,7 +45,7 @@ def create_clerk(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/shoppers", methods=["POST"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(ShopperSchema)
 @idempotent
 @blp.response(201, ShopperSchema)

@@ -10,12 +10,13 @@ from o2o.api.schemas import ClockSchema
 from o2o.clock import now
 from o2o.idempotency import idempotent
 from o2o.services import sandbox
+from o2o.vocabulary import Role
 
 blp = Blueprint("sandbox", __name__, description="Sandbox clock (O2O_SANDBOX=1 only)")
 
 
 @blp.route("/sandbox/clock", methods=["GET"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.response(200, ClockSchema)
 def get_clock() -> Any:
     """Read the sandbox clock."""
@@ -23,7 +24,7 @@ def get_clock() -> Any:
 
 
 @blp.route("/sandbox/clock", methods=["POST"])
-@require("admin")
+@require(Role.ADMIN)
 @blp.arguments(ClockSchema)
 @idempotent
 @blp.response(200, ClockSchema)

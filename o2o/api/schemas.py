@@ -10,18 +10,18 @@ from flask import url_for
 from marshmallow import fields, validate, validates_schema
 
 from o2o import clock
-from o2o.gateway import OUTCOMES as MOCK_OUTCOMES
-from o2o.models import (
-    CAMPAIGN_STATUSES,
-    CHANNELS,
-    CLAIM_CHANNELS,
-    COUPON_EVENT_TYPES,
-    COUPON_STATUSES,
-    DISCOUNT_TYPES,
-    ORDER_STATUSES,
-    PAYMENT_FLOWS,
-    PAYMENT_METHODS,
-    PAYMENT_STATUSES,
+from o2o.vocabulary import (
+    CampaignStatus,
+    Channel,
+    ClaimChannel,
+    CouponEventType,
+    CouponStatus,
+    DiscountType,
+    MockOutcome,
+    OrderStatus,
+    PaymentFlow,
+    PaymentMethod,
+    PaymentStatus,
 )
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -116,19 +116,19 @@ class ShopperSchema(Strict):
 # -- campaigns ---------------------------------------------------------------------------------
 
 _DISCOUNT_FIELDS = {
-    "amount_off": {"amount_off"},
-    "percent_off": {"percent_off", "max_discount"},
-    "exchange": {"exchange_price", "item"},
+    DiscountType.AMOUNT_OFF: {"amount_off"},
+    DiscountType.PERCENT_OFF: {"percent_off", "max_discount"},
+    DiscountType.EXCHANGE: {"exchange_price", "item"},
 }
 _REQUIRED_DISCOUNT_FIELDS = {
-    "amount_off": {"amount_off"},
-    "percent_off": {"percent_off"},
-    "exchange": {"exchange_price", "item"},
+    DiscountType.AMOUNT_OFF: {"amount_off"},
+    DiscountType.PERCENT_OFF: {"percent_off"},
+    DiscountType.EXCHANGE: {"exchange_price", "item"},
 }
 
 
 class DiscountSchema(Strict):
-    type = fields.String(required=True, validate=validate.OneOf(DISCOUNT_TYPES))
+    type = fields.String(required=True, validate=validate.OneOf(list(DiscountType)))
     amount_off = Money(validate=validate.Range(min=1, max=MAX_AMOUNT))
     percent_off = Count(1, 100)
     max_discount = Money(allow_none=True)
@@ -167,12 +167,14 @@ class CampaignSchema(Strict):
         Text(32), allow_none=True, load_default=None, validate=validate.Length(min=1, max=500)
     )
     channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)),
-        load_default=lambda: list(CHANNELS),
+        fields.String(validate=validate.OneOf(list(Channel))),
+        load_default=lambda: list(Channel),
         validate=validate.Length(min=1),
     )
     restore_on_refund = fields.Boolean(load_default=True)
-    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES), load_default="active")
+    status = fields.String(
+        validate=validate.OneOf(list(CampaignStatus)), load_default=CampaignStatus.ACTIVE
+    )
     claimed_count = fields.Integer(dump_only=True)
     redeemed_count = fields.Integer(dump_only=True)
     created_at = Timestamp(dump_only=True)
@@ -193,20 +195,22 @@ class CampaignSchema(Strict):
 
 class CampaignPatchSchema(Strict):
     name = Text(200)
-    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))
+    status = fields.String(validate=validate.OneOf(list(CampaignStatus)))
     total_quantity = Count(1, 10_000_000)
 
 
 class CampaignListArgs(PageArgs):
     claimable = fields.Boolean(load_default=False)
-    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))
+    status = fields.String(validate=validate.OneOf(list(CampaignStatus)))
 
 
 # -- coupons -----------------------------------------------------------------------------------
 
 
 class ClaimSchema(Strict):
-    channel = fields.String(validate=validate.OneOf(CLAIM_CHANNELS), load_default="app")
+    channel = fields.String(
+        validate=validate.OneOf(list(ClaimChannel)), load_default=ClaimChannel.APP
+    )
 
 
 class CouponSchema(Strict):
@@ -215,7 +219,7 @@ class CouponSchema(Strict):
     shopper_id = fields.String()
     status = fields.Function(
         lambda coupon: coupon.effective_status(clock.now()),
-        metadata={"enum": list(COUPON_STATUSES)},
+        metadata={"enum": list(CouponStatus)},
     )
     claim_channel = fields.String()
     claimed_at = Timestamp()
@@ -228,7 +232,7 @@ class CouponSchema(Strict):
 
 
 class CouponListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(COUPON_STATUSES))
+    status = fields.String(validate=validate.OneOf(list(CouponStatus)))
 
 
 class QrTokenSchema(ma.Schema):
@@ -241,7 +245,7 @@ class QrFormatArgs(Strict):
 
 
 class CouponEventSchema(ma.Schema):
-    type = fields.String(metadata={"enum": list(COUPON_EVENT_TYPES)})
+    type = fields.String(metadata={"enum": list(CouponEventType)})
     at = Timestamp()
     actor_role = fields.String(allow_none=True)
     actor_id = fields.String(allow_none=True)
@@ -294,7 +298,7 @@ class OrderCreateSchema(Strict):
 
 class OrderSchema(ma.Schema):
     id = fields.String()
-    channel = fields.String(metadata={"enum": list(CHANNELS)})
+    channel = fields.String(metadata={"enum": list(Channel)})
     store_id = fields.String(allow_none=True)
     shopper_id = fields.String(allow_none=True)
     amount = fields.Integer()
@@ -302,7 +306,7 @@ class OrderSchema(ma.Schema):
     payable_amount = fields.Integer()
     coupon_code = fields.String(allow_none=True)
     status = fields.Function(
-        lambda order: order.effective_status(clock.now()), metadata={"enum": list(ORDER_STATUSES)}
+        lambda order: order.effective_status(clock.now()), metadata={"enum": list(OrderStatus)}
     )
     created_at = Timestamp()
     expires_at = Timestamp()
@@ -310,8 +314,8 @@ class OrderSchema(ma.Schema):
 
 
 class PaymentCreateSchema(Strict):
-    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
-    flow = fields.String(required=True, validate=validate.OneOf(PAYMENT_FLOWS))
+    method = fields.String(required=True, validate=validate.OneOf(list(PaymentMethod)))
+    flow = fields.String(required=True, validate=validate.OneOf(list(PaymentFlow)))
     auth_code = fields.String(
         validate=validate.Length(min=1, max=64),
         metadata={"description": "clerk_scan only: the shopper's 18-digit payment code."},
@@ -319,9 +323,12 @@ class PaymentCreateSchema(Strict):
 
     @validates_schema
     def _auth_code_with_clerk_scan(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("flow") == "clerk_scan" and not data.get("auth_code"):
+        if data.get("flow") == PaymentFlow.CLERK_SCAN and not data.get("auth_code"):
             raise ma.ValidationError({"auth_code": ["Required for the clerk_scan flow."]})
-        if data.get("flow") in ("shopper_scan", "online") and "auth_code" in data:
+        if (
+            data.get("flow") in (PaymentFlow.SHOPPER_SCAN, PaymentFlow.ONLINE)
+            and "auth_code" in data
+        ):
             raise ma.ValidationError(
                 {"auth_code": ["Only the clerk_scan flow takes an auth_code."]}
             )
@@ -330,8 +337,8 @@ class PaymentCreateSchema(Strict):
 class MockOutcomeSchema(ma.Schema):
     outcome = fields.String(
         data_key="O2O-Mock-Outcome",
-        load_default="success",
-        validate=validate.OneOf(MOCK_OUTCOMES),
+        load_default=MockOutcome.SUCCESS,
+        validate=validate.OneOf(list(MockOutcome)),
         metadata={"description": "The mock provider's answer (sandbox testing)."},
     )
 
@@ -339,15 +346,15 @@ class MockOutcomeSchema(ma.Schema):
 class PaymentSchema(ma.Schema):
     id = fields.String()
     order_id = fields.String()
-    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
-    flow = fields.String(metadata={"enum": list(PAYMENT_FLOWS)})
+    method = fields.String(metadata={"enum": list(PaymentMethod)})
+    flow = fields.String(metadata={"enum": list(PaymentFlow)})
     amount = fields.Integer()
-    status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
+    status = fields.String(metadata={"enum": list(PaymentStatus)})
     failure_code = fields.String(allow_none=True)
     qr_url = fields.Function(
         lambda payment: (
             url_for("payments.payment_qr", payment_id=payment.id, _external=True)
-            if payment.flow == "shopper_scan"
+            if payment.flow == PaymentFlow.SHOPPER_SCAN
             else None
         ),
         allow_none=True,

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from o2o import clock
-from o2o.errors import Unauthenticated, field_error
+from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import ApiKey, Clerk, Shopper, Store
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import hash_api_key, new_api_key, new_id
+from o2o.vocabulary import ErrorCode, Role
 
 ENV_ADMIN_KEY_ID = "env_admin"
 
@@ -21,7 +22,7 @@ ENV_ADMIN_KEY_ID = "env_admin"
 class Principal:
     """Who is calling: a role, the key used, and the clerk's store or the shopper."""
 
-    role: str
+    role: Role
     key_id: str
     clerk_id: str | None = None
     store_id: str | None = None
@@ -35,18 +36,18 @@ class Principal:
 def authenticate(key: str | None, env_admin_key: str | None) -> Principal:
     """The principal a bearer key stands for; 401 for no key or an unknown one."""
     if not key:
-        raise Unauthenticated()
+        raise O2OError(ErrorCode.UNAUTHENTICATED)
     if env_admin_key and hmac.compare_digest(key.encode(), env_admin_key.encode()):
-        return Principal(role="admin", key_id=ENV_ADMIN_KEY_ID)
+        return Principal(role=Role.ADMIN, key_id=ENV_ADMIN_KEY_ID)
     row = db.session.execute(
         select(ApiKey.id, ApiKey.role, ApiKey.clerk_id, ApiKey.shopper_id, Clerk.store_id)
         .outerjoin(Clerk, Clerk.id == ApiKey.clerk_id)
         .where(ApiKey.key_hash == hash_api_key(key))
     ).first()
     if row is None:
-        raise Unauthenticated("This API key is not known.")
+        raise O2OError(ErrorCode.UNAUTHENTICATED, "This API key is not known.")
     return Principal(
-        role=row.role,
+        role=Role(row.role),
         key_id=row.id,
         clerk_id=row.clerk_id,
         store_id=row.store_id,
@@ -55,7 +56,7 @@ def authenticate(key: str | None, env_admin_key: str | None) -> Principal:
 
 
 def add_api_key(
-    role: str, key: str, *, clerk_id: str | None = None, shopper_id: str | None = None
+    role: Role, key: str, *, clerk_id: str | None = None, shopper_id: str | None = None
 ) -> ApiKey:
     """Stage a key row (hash only) in the current transaction."""
     api_key = ApiKey(
@@ -83,7 +84,7 @@ def list_stores(limit: int, cursor: str | None) -> Page[Store]:
     return paginate(select(Store), Store.created_at, Store.id, limit, cursor)
 
 
-def _register(person: Clerk | Shopper, role: str) -> str:
+def _register(person: Clerk | Shopper, role: Role) -> str:
     """Add a clerk or shopper with a fresh key; the clear key is returned, only its hash kept."""
     key = new_api_key(role)
     db.session.add(person)
@@ -98,10 +99,10 @@ def create_clerk(name: str, store_id: str) -> tuple[Clerk, str]:
     if db.session.get(Store, store_id) is None:
         raise field_error("store_id", "No store has this id.")
     clerk = Clerk(id=new_id("clk"), name=name, store_id=store_id, created_at=clock.now())
-    return clerk, _register(clerk, "clerk")
+    return clerk, _register(clerk, Role.CLERK)
 
 
 def create_shopper(name: str, phone: str | None = None) -> tuple[Shopper, str]:
     """Register a shopper; returns the shopper and their API key (shown once)."""
     shopper = Shopper(id=new_id("shp"), name=name, phone=phone, created_at=clock.now())
-    return shopper, _register(shopper, "shopper")
+    return shopper, _register(shopper, Role.SHOPPER)

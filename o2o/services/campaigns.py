@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 
 from o2o import clock
-from o2o.errors import Forbidden, NotFound, ValidationFailed, field_error
+from o2o.errors import O2OError, field_error, validation_failed
 from o2o.extensions import db
-from o2o.models import CAMPAIGN_TRANSITIONS, Campaign, Coupon, Store
+from o2o.models import Campaign, Coupon, Store
 from o2o.services.accounts import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import new_id
+from o2o.vocabulary import CAMPAIGN_TRANSITIONS, CampaignStatus, ErrorCode, Role
 
 _PLAIN_FIELDS = (
     "name",
@@ -67,8 +68,10 @@ def create_campaign(data: dict[str, Any]) -> Campaign:
 def get_campaign(principal: Principal, campaign_id: str) -> Campaign:
     """One campaign; drafts are visible to admins only."""
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or (campaign.status == "draft" and principal.role != "admin"):
-        raise NotFound("No campaign has this id.")
+    if campaign is None or (
+        campaign.status == CampaignStatus.DRAFT and principal.role != Role.ADMIN
+    ):
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
     return campaign
 
 
@@ -76,16 +79,16 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
     """Rename, change status, or grow the budget of a campaign."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("No campaign has this id.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
     errors: dict[str, list[str]] = {}
-    status = changes.get("status")
+    status = CampaignStatus(changes["status"]) if changes.get("status") else None
     if status and not campaign.can_become(status):
         errors["status"] = [f"A campaign that is {campaign.status} cannot become {status}."]
     quantity = changes.get("total_quantity")
     if quantity is not None and quantity < campaign.total_quantity:
         errors["total_quantity"] = [f"May only grow (now {campaign.total_quantity})."]
     if errors:
-        raise ValidationFailed(errors)
+        raise validation_failed(errors)
     if quantity is not None:
         # Conditional: a concurrent PATCH can never shrink the budget under live claims.
         db.session.execute(
@@ -102,7 +105,7 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
     return campaign
 
 
-def _change_status(campaign: Campaign, status: str) -> None:
+def _change_status(campaign: Campaign, status: CampaignStatus) -> None:
     """Conditional on the status read: a concurrent PATCH to `ended` is never undone."""
     allowed_from = [old for old, new in CAMPAIGN_TRANSITIONS.items() if status in new]
     changed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
@@ -121,13 +124,15 @@ def list_campaigns(
 ) -> Page[Campaign]:
     """Campaigns newest first; `claimable` keeps those the calling shopper can claim now."""
     stmt = select(Campaign)
-    if principal.role != "admin":
-        stmt = stmt.where(Campaign.status != "draft")
+    if principal.role != Role.ADMIN:
+        stmt = stmt.where(Campaign.status != CampaignStatus.DRAFT)
     if status:
         stmt = stmt.where(Campaign.status == status)
     if claimable:
-        if principal.role != "shopper":
-            raise Forbidden("Only shoppers can ask which campaigns they can claim.")
+        if principal.role != Role.SHOPPER:
+            raise O2OError(
+                ErrorCode.FORBIDDEN, "Only shoppers can ask which campaigns they can claim."
+            )
         now = clock.now()
         held = (
             select(func.count())
@@ -135,7 +140,7 @@ def list_campaigns(
             .scalar_subquery()
         )
         stmt = stmt.where(
-            Campaign.status == "active",
+            Campaign.status == CampaignStatus.ACTIVE,
             Campaign.claimed_count < Campaign.total_quantity,
             (Campaign.claim_starts_at.is_(None)) | (Campaign.claim_starts_at <= now),
             (Campaign.claim_ends_at.is_(None)) | (Campaign.claim_ends_at > now),

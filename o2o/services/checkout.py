@@ -10,13 +10,22 @@ from flask import current_app
 from sqlalchemy import CursorResult, insert, update
 
 from o2o import clock
-from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from o2o.errors import O2OError, field_error
 from o2o.extensions import back_to_transactions, db, statements_commit_themselves
 from o2o.models import Coupon, Order, Store, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
 from o2o.tokens import new_id, normalize_code, verify_qr_token
+from o2o.vocabulary import (
+    Channel,
+    CouponEventType,
+    CouponStatus,
+    ErrorCode,
+    OrderStatus,
+    Reason,
+    Role,
+)
 
 
 @dataclass
@@ -25,7 +34,7 @@ class Quote:
 
     coupon: Coupon | None
     amount: int
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     discount_amount: int = 0
 
     @property
@@ -41,13 +50,13 @@ def _coupon_from_token(token: str, now: datetime) -> Coupon:
     code = verify_qr_token(current_app.config["O2O_SECRET_KEY"], token, now)
     coupon = db.session.get(Coupon, code)
     if coupon is None:  # a genuine token for a coupon that no longer exists
-        raise NotFound("No coupon has this code.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No coupon has this code.")
     return coupon
 
 
 def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
     """A reservation whose order lapsed is given back to whoever asks next."""
-    if coupon.status == "reserved" and coupon.order_id:
+    if coupon.status == CouponStatus.RESERVED and coupon.order_id:
         back_to_transactions()  # the release and the new reservation are more than one write
         order = db.session.get(Order, coupon.order_id)
         if order is not None and expire_if_lapsed(order, now):
@@ -62,7 +71,7 @@ def _quote(coupon: Coupon, amount: int, store_id: str | None, channel: str, now:
 
 def _own_store(principal: Principal, store_id: str | None) -> str:
     if store_id is not None and store_id != principal.store_id:
-        raise Forbidden("Clerks act for their own store only.")
+        raise O2OError(ErrorCode.FORBIDDEN, "Clerks act for their own store only.")
     assert principal.store_id is not None
     return principal.store_id
 
@@ -72,7 +81,7 @@ def scan(principal: Principal, token: str, amount: int, store_id: str | None = N
     store = _own_store(principal, store_id)
     now = clock.now()
     coupon = _coupon_from_token(token, now)
-    quote = _quote(coupon, amount, store, "in_store", now)
+    quote = _quote(coupon, amount, store, Channel.IN_STORE, now)
     db.session.rollback()  # a scan never writes
     return quote
 
@@ -89,12 +98,12 @@ def place_order(
     now = clock.now()
     # Reads, then one write (the order, with its coupon's reservation): no transaction needed.
     statements_commit_themselves()
-    if principal.role == "clerk":
-        channel, store_id = "in_store", _own_store(principal, store_id)
+    if principal.role == Role.CLERK:
+        channel, store_id = Channel.IN_STORE, _own_store(principal, store_id)
         coupon = _coupon_from_token(qr_token, now) if qr_token else None
         shopper_id = coupon.shopper_id if coupon else None
     else:
-        channel, shopper_id = "online", principal.shopper_id
+        channel, shopper_id = Channel.ONLINE, principal.shopper_id
         if store_id is not None and db.session.get(Store, store_id) is None:
             raise field_error("store_id", "No store has this id.")
         coupon = _shoppers_coupon(principal, coupon_code) if coupon_code else None
@@ -107,7 +116,7 @@ def place_order(
         amount=amount,
         discount_amount=0,
         payable_amount=amount,
-        status="awaiting_payment",
+        status=OrderStatus.AWAITING_PAYMENT,
         created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["O2O_ORDER_TTL"]),
     )
@@ -126,27 +135,23 @@ INSERT_ORDER = insert(ORDERS)
 def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:
     coupon = db.session.get(Coupon, normalize_code(raw_code))
     if coupon is None or coupon.shopper_id != principal.shopper_id:
-        raise NotFound("No coupon has this code.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No coupon has this code.")
     return coupon
 
 
 def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: datetime) -> None:
     _release_if_lapsed(coupon, now)
     quote = _quote(coupon, order.amount, order.store_id, order.channel, now)
-    if "coupon_not_available" in quote.reasons:
-        raise Conflict(f"This coupon is {coupon.status}.", code="coupon_not_available")
+    if Reason.COUPON_NOT_AVAILABLE in quote.reasons:
+        raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, f"This coupon is {coupon.status}.")
     if quote.reasons:
-        raise Unprocessable(
-            "This coupon does not apply to this order.",
-            code="coupon_not_applicable",
-            details={"reasons": quote.reasons},
-        )
+        raise O2OError(ErrorCode.COUPON_NOT_APPLICABLE, details={"reasons": quote.reasons})
     order.coupon_code = coupon.code
     order.discount_amount = quote.discount_amount
     order.payable_amount = quote.payable_amount
     reserved = move_coupon(
         coupon.code,
-        "reserved",
+        CouponEventType.RESERVED,
         now,
         principal,
         order_id=order.id,
@@ -156,7 +161,9 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
     )
     if not reserved:  # someone else reserved it between our read and our UPDATE
         db.session.rollback()
-        raise Conflict("This coupon was just taken by another order.", code="coupon_not_available")
+        raise O2OError(
+            ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just taken by another order."
+        )
 
 
 def get_order(principal: Principal, order_id: str) -> Order:
@@ -168,17 +175,19 @@ def cancel_order(principal: Principal, order_id: str) -> Order:
     """Cancel an unpaid order; its coupon becomes available again."""
     now = clock.now()
     order = load_order(principal, order_id)
-    if expire_if_lapsed(order, now) or order.status != "awaiting_payment":
+    if expire_if_lapsed(order, now) or order.status != OrderStatus.AWAITING_PAYMENT:
         db.session.commit()
-        raise Conflict(f"This order is {order.effective_status(now)}.", code="order_not_cancelable")
+        raise O2OError(
+            ErrorCode.ORDER_NOT_CANCELABLE, f"This order is {order.effective_status(now)}."
+        )
     canceled: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Order)
-        .where(Order.id == order.id, Order.status == "awaiting_payment")
-        .values(status="canceled")
+        .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
+        .values(status=OrderStatus.CANCELED)
         .execution_options(synchronize_session=False)
     )
     if canceled.rowcount != 1:  # paid a moment ago by a concurrent payment
-        raise Conflict("This order is no longer awaiting payment.", code="order_not_cancelable")
+        raise O2OError(ErrorCode.ORDER_NOT_CANCELABLE)
     release_coupon(order, now, principal)
     db.session.commit()
     db.session.refresh(order)

@@ -8,16 +8,24 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from o2o import clock
-from o2o.errors import Conflict, NotFound
+from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, CouponEvent
 from o2o.services.accounts import Principal
 from o2o.tokens import new_coupon_code
+from o2o.vocabulary import (
+    CampaignStatus,
+    ClaimChannel,
+    CouponEventType,
+    CouponStatus,
+    ErrorCode,
+    Reason,
+)
 
 _RETRIES = 8
 
 
-def claim_coupon(principal: Principal, campaign_id: str, channel: str) -> Coupon:
+def claim_coupon(principal: Principal, campaign_id: str, channel: ClaimChannel) -> Coupon:
     """Give the shopper one coupon of the campaign, within budget and per-shopper limit."""
     for _ in range(_RETRIES):
         try:
@@ -25,27 +33,23 @@ def claim_coupon(principal: Principal, campaign_id: str, channel: str) -> Coupon
         except IntegrityError:
             # Lost a race on (campaign, shopper, claim_seq) or on a code: look again.
             db.session.rollback()
-    raise Conflict("Too many simultaneous claims; try again.", code="claim_contention")
+    raise O2OError(ErrorCode.CLAIM_CONTENTION)
 
 
-def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
+def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -> Coupon:
     now = clock.now()
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status == "draft":
-        raise NotFound("No campaign has this id.")
-    blockers = [r for r in campaign.claim_blockers(now) if r != "campaign_exhausted"]
+    if campaign is None or campaign.status == CampaignStatus.DRAFT:
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
+    blockers = [r for r in campaign.claim_blockers(now) if r != Reason.CAMPAIGN_EXHAUSTED]
     if blockers:
-        raise Conflict(
-            "This campaign cannot be claimed now.",
-            code="campaign_not_active",
-            details={"reasons": blockers},
-        )
+        raise O2OError(ErrorCode.CAMPAIGN_NOT_ACTIVE, details={"reasons": blockers})
     # The budget is spent by one conditional UPDATE; its row count is the verdict.
     spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Campaign)
         .where(
             Campaign.id == campaign_id,
-            Campaign.status == "active",
+            Campaign.status == CampaignStatus.ACTIVE,
             Campaign.claimed_count < Campaign.total_quantity,
         )
         .values(claimed_count=Campaign.claimed_count + 1)
@@ -53,7 +57,7 @@ def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
     )
     if spent.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Every coupon of this campaign has been claimed.", code="campaign_exhausted")
+        raise O2OError(ErrorCode.CAMPAIGN_EXHAUSTED)
     # Counted after the UPDATE: the campaign row is now locked by this transaction.
     held = db.session.scalar(
         select(func.count()).where(
@@ -62,9 +66,9 @@ def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
     )
     if (held or 0) >= campaign.per_shopper_limit:
         db.session.rollback()
-        raise Conflict(
+        raise O2OError(
+            ErrorCode.PER_SHOPPER_LIMIT_REACHED,
             f"You already hold {held} coupon(s) of this campaign, the most allowed.",
-            code="per_shopper_limit_reached",
         )
     valid_from, valid_until = campaign.coupon_window(now)
     coupon = Coupon(
@@ -72,7 +76,7 @@ def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
         campaign_id=campaign_id,
         shopper_id=principal.shopper_id,
         claim_seq=(held or 0) + 1,
-        status="available",
+        status=CouponStatus.AVAILABLE,
         claim_channel=channel,
         claimed_at=now,
         valid_from=valid_from,
@@ -82,7 +86,7 @@ def _claim_once(principal: Principal, campaign_id: str, channel: str) -> Coupon:
     db.session.add(
         CouponEvent(
             coupon_code=coupon.code,
-            type="claimed",
+            type=CouponEventType.CLAIMED,
             at=now,
             actor_role=principal.role,
             actor_id=principal.actor_id,

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import CTE, Executable, Table, Update, bindparam, insert, or_, select, update
 
 from o2o.extensions import db, writes_in_one_statement
-from o2o.models import COUPON_MOVES, Campaign, Coupon, CouponEvent, table
+from o2o.models import Campaign, Coupon, CouponEvent, table
 from o2o.services.accounts import Principal
+from o2o.vocabulary import COUPON_MOVES, ActorRole, CouponEventType, CouponStatus
 
 COUPONS, EVENTS, CAMPAIGNS = table(Coupon), table(CouponEvent), table(Campaign)
 EVENT_COLUMNS = ("type", "at", "actor_role", "actor_id", "store_id", "order_id")
@@ -18,7 +19,7 @@ EVENT_COLUMNS = ("type", "at", "actor_role", "actor_id", "store_id", "order_id")
 
 def move_coupon(
     code: str,
-    event: str,
+    event: CouponEventType,
     at: datetime,
     actor: Principal | None,
     *,
@@ -58,7 +59,7 @@ def move_coupon(
 
 def move_params(
     code: str | None,
-    event: str,
+    event: CouponEventType,
     at: datetime,
     actor: Principal | None,
     order_id: str | None,
@@ -75,16 +76,18 @@ def move_params(
     params.update(
         event_type=event,
         event_at=at,
-        event_actor_role=actor.role if actor else "system",
+        event_actor_role=actor.role if actor else ActorRole.SYSTEM,
         event_actor_id=actor.actor_id if actor else None,
         event_store_id=store_id,
         event_order_id=order_id,
-        redeemed=redeemed,
+        redeemed_change=redeemed,
     )
     return params
 
 
-def held_coupon_move(event: str, columns: tuple[str, ...], after: CTE) -> tuple[CTE, list[CTE]]:
+def held_coupon_move(
+    event: CouponEventType, columns: tuple[str, ...], after: CTE
+) -> tuple[CTE, list[CTE]]:
     """PostgreSQL: the move of the coupon held by order `match_order_id`, with its history row
     and counter, as CTEs of a caller's statement; nothing is written unless `after` (the
     caller's own write, e.g. paying that order) returned a row. Parameters: `move_params`."""
@@ -111,7 +114,7 @@ def _history_and_count(moved: CTE, code: Any, prefix: str = "") -> tuple[CTE, CT
     counted = (
         update(CAMPAIGNS)
         .where(CAMPAIGNS.c.id == moved.c.campaign_id)
-        .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
+        .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed_change"))
     )
     return logged.cte(f"{prefix}logged"), counted.cte(f"{prefix}counted")
 
@@ -122,7 +125,7 @@ def _scalar(statement: Executable, params: dict[str, Any]) -> str | None:
 
 
 @functools.cache
-def _conditional_update(event: str, columns: tuple[str, ...], held: bool) -> Update:
+def _conditional_update(event: CouponEventType, columns: tuple[str, ...], held: bool) -> Update:
     """The UPDATE of one move; the status test is plain equality (no expanding IN)."""
     starts, ends = COUPON_MOVES[event]
     where = [COUPONS.c.code == bindparam("match_code")]
@@ -147,13 +150,13 @@ INSERT_EVENT = insert(EVENTS).values(
 COUNT_REDEEMED = (
     update(CAMPAIGNS)
     .where(CAMPAIGNS.c.id == bindparam("campaign_id"))
-    .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed"))
+    .values(redeemed_count=CAMPAIGNS.c.redeemed_count + bindparam("redeemed_change"))
 )
 
 
 @functools.cache
 def _one_statement(
-    event: str,
+    event: CouponEventType,
     columns: tuple[str, ...],
     held: bool,
     counted: bool,
@@ -183,11 +186,11 @@ def expire_lapsed(now: datetime, batch: int = 1000) -> int:
     """
     lapsed = db.session.execute(
         select(Coupon.code, Coupon.valid_until)
-        .where(Coupon.status == "available", Coupon.valid_until <= now)
+        .where(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now)
         .order_by(Coupon.valid_until, Coupon.code)
         .limit(batch)
     ).all()
     moved = 0
     for code, valid_until in lapsed:  # valid_until never changes: status decides the race
-        moved += move_coupon(code, "expired", valid_until, None) is not None
+        moved += move_coupon(code, CouponEventType.EXPIRED, valid_until, None) is not None
     return moved

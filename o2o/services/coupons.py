@@ -8,23 +8,24 @@ from flask import current_app
 from sqlalchemy import select
 
 from o2o import clock
-from o2o.errors import Conflict, NotFound
+from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, CouponEvent
 from o2o.services.accounts import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import normalize_code, sign_qr_token
+from o2o.vocabulary import CouponStatus, ErrorCode, Role
 
-SHOWABLE = ("available", "reserved")
+SHOWABLE = (CouponStatus.AVAILABLE, CouponStatus.RESERVED)
 
 
 def find_coupon(principal: Principal, raw_code: str) -> Coupon:
     """The coupon with this code if the caller may see it; 404 alike for unknown and foreign."""
     coupon = db.session.get(Coupon, normalize_code(raw_code))
     if coupon is None or (
-        principal.role == "shopper" and coupon.shopper_id != principal.shopper_id
+        principal.role == Role.SHOPPER and coupon.shopper_id != principal.shopper_id
     ):
-        raise NotFound("No coupon has this code.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No coupon has this code.")
     return coupon
 
 
@@ -44,7 +45,7 @@ def mint_qr_token(principal: Principal, raw_code: str) -> tuple[str, datetime]:
     now = clock.now()
     status = coupon.effective_status(now)
     if status not in SHOWABLE:
-        raise Conflict(f"This coupon is {status}.", code="coupon_not_available")
+        raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, f"This coupon is {status}.")
     expires_at = now + timedelta(seconds=current_app.config["O2O_QR_TOKEN_TTL"])
     token = sign_qr_token(current_app.config["O2O_SECRET_KEY"], coupon.code, expires_at)
     return token, expires_at.replace(microsecond=0)

@@ -16,6 +16,7 @@ from o2o.extensions import db
 from o2o.models import Order
 from o2o.services.coupon_moves import expire_lapsed
 from o2o.services.orders import expire_if_lapsed
+from o2o.vocabulary import OrderStatus
 
 BATCH = 1000
 
@@ -23,7 +24,7 @@ BATCH = 1000
 def _release_lapsed_orders(now: datetime) -> int:
     orders = db.session.scalars(
         select(Order)
-        .where(Order.status == "awaiting_payment", Order.expires_at <= now)
+        .where(Order.status == OrderStatus.AWAITING_PAYMENT, Order.expires_at <= now)
         .order_by(Order.expires_at, Order.id)
         .limit(BATCH)
     ).all()

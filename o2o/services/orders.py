@@ -8,25 +8,26 @@ from typing import Any
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from o2o.errors import Forbidden, NotFound
+from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Order
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
+from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, Role
 
 
 def check_access(principal: Principal, order: Order) -> None:
     """Shoppers see their own orders (404 otherwise), clerks their store's (403 otherwise)."""
-    if principal.role == "shopper" and order.shopper_id != principal.shopper_id:
-        raise NotFound("No order has this id.")
-    if principal.role == "clerk" and order.store_id != principal.store_id:
-        raise Forbidden("This order belongs to another store.")
+    if principal.role == Role.SHOPPER and order.shopper_id != principal.shopper_id:
+        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
+    if principal.role == Role.CLERK and order.store_id != principal.store_id:
+        raise O2OError(ErrorCode.FORBIDDEN, "This order belongs to another store.")
 
 
 def load_order(principal: Principal, order_id: str) -> Order:
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("No order has this id.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
     check_access(principal, order)
     return order
 
@@ -36,17 +37,21 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
 
     Safe under races: only the transaction whose conditional UPDATE wins does the release.
     """
-    if order.status != "awaiting_payment" or now < order.expires_at:
+    if order.status != OrderStatus.AWAITING_PAYMENT or now < order.expires_at:
         return False
     result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Order)
-        .where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at <= now)
-        .values(status="expired")
+        .where(
+            Order.id == order.id,
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Order.expires_at <= now,
+        )
+        .values(status=OrderStatus.EXPIRED)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
-    set_committed_value(order, "status", "expired")
+    set_committed_value(order, "status", OrderStatus.EXPIRED)
     release_coupon(order, now, None)
     return True
 
@@ -56,7 +61,7 @@ def release_coupon(order: Order, now: datetime, actor: Principal | None) -> None
     if order.coupon_code:
         move_coupon(
             order.coupon_code,
-            "released",
+            CouponEventType.RELEASED,
             now,
             actor,
             order_id=order.id,

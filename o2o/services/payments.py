@@ -9,16 +9,35 @@ from flask import current_app
 from sqlalchemy import CursorResult, Row, Select, bindparam, func, insert, or_, select, update
 
 from o2o import clock, gateway
-from o2o.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from o2o.errors import O2OError, field_error
 from o2o.extensions import db, writes_in_one_statement
 from o2o.models import Coupon, Order, Payment, PaymentCode, column_values, table
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import held_coupon_move, move_coupon, move_params
 from o2o.services.orders import check_access, expire_if_lapsed, load_order
 from o2o.tokens import new_id, new_payment_code
+from o2o.vocabulary import (
+    Channel,
+    CouponEventType,
+    CouponStatus,
+    ErrorCode,
+    OrderStatus,
+    PaymentFlow,
+    PaymentMethod,
+    PaymentStatus,
+    Role,
+)
 
-FLOW_ROLES = {"clerk_scan": "clerk", "shopper_scan": "clerk", "online": "shopper"}
-FLOW_CHANNELS = {"clerk_scan": "in_store", "shopper_scan": "in_store", "online": "online"}
+FLOW_ROLES = {
+    PaymentFlow.CLERK_SCAN: Role.CLERK,
+    PaymentFlow.SHOPPER_SCAN: Role.CLERK,
+    PaymentFlow.ONLINE: Role.SHOPPER,
+}
+FLOW_CHANNELS = {
+    PaymentFlow.CLERK_SCAN: Channel.IN_STORE,
+    PaymentFlow.SHOPPER_SCAN: Channel.IN_STORE,
+    PaymentFlow.ONLINE: Channel.ONLINE,
+}
 
 
 def issue_payment_code(principal: Principal) -> PaymentCode:
@@ -51,11 +70,11 @@ PAY_ORDER = (
     update(ORDERS)
     .where(
         ORDERS.c.id == bindparam("paying_order"),
-        ORDERS.c.status == "awaiting_payment",
+        ORDERS.c.status == OrderStatus.AWAITING_PAYMENT,
         ORDERS.c.expires_at > bindparam("now"),
     )
     .values(
-        status="paid",
+        status=OrderStatus.PAID,
         paid_at=bindparam("now"),
         shopper_id=func.coalesce(ORDERS.c.shopper_id, bindparam("payer_id")),
     )
@@ -66,10 +85,10 @@ PAY_ORDER_UNREAD = {
     role: PAY_ORDER.where(
         ORDERS.c.channel == bindparam("caller_channel"),
         ORDERS.c.store_id == bindparam("caller_store")
-        if role == "clerk"
+        if role == Role.CLERK
         else ORDERS.c.shopper_id == bindparam("caller_shopper"),
     ).returning(ORDERS.c.store_id, ORDERS.c.coupon_code, ORDERS.c.payable_amount)
-    for role in ("clerk", "shopper")
+    for role in (Role.CLERK, Role.SHOPPER)
 }
 INSERT_PAYMENT = insert(PAYMENTS)
 
@@ -86,20 +105,20 @@ def _till_statement() -> Select[Any]:
         select(COUPONS.c.code)
         .where(
             COUPONS.c.code == ORDERS.c.coupon_code,
-            COUPONS.c.status == "reserved",
+            COUPONS.c.status == CouponStatus.RESERVED,
             COUPONS.c.order_id == ORDERS.c.id,
         )
         .exists(),
     )
     paid = (
-        PAY_ORDER_UNREAD["clerk"]
+        PAY_ORDER_UNREAD[Role.CLERK]
         .where(select(owner).exists(), reservation_stands)
         .values(shopper_id=func.coalesce(ORDERS.c.shopper_id, payer))
         .returning(payer.label("payer_id"))
         .cte("paid")
     )
     spent = SPEND_CODE.where(select(paid).exists())  # the locked code, spent once paid
-    redeemed, history = held_coupon_move("redeemed", REDEEMED_COLUMNS, after=paid)
+    redeemed, history = held_coupon_move(CouponEventType.REDEEMED, REDEEMED_COLUMNS, after=paid)
     columns = [c.key for c in PAYMENTS.columns]
     values: dict[str, Any] = {c: bindparam(f"pay_{c}", type_=PAYMENTS.c[c].type) for c in columns}
     values.update(amount=paid.c.payable_amount, payer_id=paid.c.payer_id)
@@ -125,42 +144,45 @@ def _spend_payment_code(auth_code: str, now: datetime) -> str:
     """Use up a payment code and return whose it was; 422 when it cannot be used."""
     payer = _spend_code(auth_code, now)
     if payer is None:
-        raise Unprocessable(
-            "This payment code is unknown, used or expired.", code="invalid_payment_code"
-        )
+        raise O2OError(ErrorCode.INVALID_PAYMENT_CODE)
     return payer
 
 
-def _payable_order(principal: Principal, order_id: str, flow: str, now: datetime) -> Order:
+def _payable_order(principal: Principal, order_id: str, flow: PaymentFlow, now: datetime) -> Order:
     order = load_order(principal, order_id)
     if FLOW_CHANNELS[flow] != order.channel:
         raise field_error("flow", f"A {order.channel} order cannot be paid with {flow}.")
     if expire_if_lapsed(order, now):
         db.session.commit()
-    if order.status != "awaiting_payment":
-        raise Conflict(f"This order is {order.status}.", code="order_not_payable")
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
     return order
 
 
 def create_payment(
-    principal: Principal, order_id: str, method: str, flow: str, outcome: str, auth_code: str | None
+    principal: Principal,
+    order_id: str,
+    method: PaymentMethod,
+    flow: PaymentFlow,
+    outcome: str,
+    auth_code: str | None,
 ) -> Payment:
     """Take a payment for an order through one of the three flows."""
     now = clock.now()
     if FLOW_ROLES[flow] != principal.role:
-        raise Forbidden(f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
-    answer = None if flow == "shopper_scan" else gateway.charge(outcome)
-    if answer is not None and answer.status == "succeeded":
+        raise O2OError(ErrorCode.FORBIDDEN, f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
+    answer = None if flow == PaymentFlow.SHOPPER_SCAN else gateway.charge(outcome)
+    if answer is not None and answer.status == PaymentStatus.SUCCEEDED:
         paid = _pay_without_reading(principal, order_id, method, flow, auth_code, now)
         if paid is not None:
             return paid
     order = _payable_order(principal, order_id, flow, now)
     payment = _new_payment(principal, order.id, method, flow, order.payable_amount, now)
     payment.order = order
-    if flow == "clerk_scan":
+    if flow == PaymentFlow.CLERK_SCAN:
         assert auth_code is not None
         payment.payer_id = _spend_payment_code(auth_code, now)
-    elif flow == "online":
+    elif flow == PaymentFlow.ONLINE:
         payment.payer_id = principal.shopper_id
     if answer is not None:
         _apply(payment, answer, now)
@@ -172,7 +194,12 @@ def create_payment(
 
 
 def _new_payment(
-    principal: Principal, order_id: str, method: str, flow: str, amount: int, now: datetime
+    principal: Principal,
+    order_id: str,
+    method: PaymentMethod,
+    flow: PaymentFlow,
+    amount: int,
+    now: datetime,
 ) -> Payment:
     return Payment(
         id=new_id("pay"),
@@ -183,15 +210,15 @@ def _new_payment(
         clerk_id=principal.clerk_id,
         created_at=now,
         refunded_amount=0,
-        status="pending",
+        status=PaymentStatus.PENDING,
     )
 
 
 def _pay_without_reading(
     principal: Principal,
     order_id: str,
-    method: str,
-    flow: str,
+    method: PaymentMethod,
+    flow: PaymentFlow,
     auth_code: str | None,
     now: datetime,
 ) -> Payment | None:
@@ -203,7 +230,7 @@ def _pay_without_reading(
     """
     params = {"paying_order": order_id, "now": now, "caller_channel": FLOW_CHANNELS[flow]}
     params.update(caller_store=principal.store_id, caller_shopper=principal.shopper_id)
-    if flow == "clerk_scan" and writes_in_one_statement():
+    if flow == PaymentFlow.CLERK_SCAN and writes_in_one_statement():
         return _pay_at_the_till(principal, order_id, method, auth_code, now)
     order, payer = _spend_and_pay_order(principal, flow, auth_code, params)
     if order is None:
@@ -211,7 +238,7 @@ def _pay_without_reading(
         return None
     payment = _new_payment(principal, order_id, method, flow, order.payable_amount, now)
     payment.payer_id = payer
-    payment.status, payment.succeeded_at = "succeeded", now
+    payment.status, payment.succeeded_at = PaymentStatus.SUCCEEDED, now
     if order.coupon_code:  # the payment is inserted with the redemption
         _redeem(payment, order.store_id, order.coupon_code, now, inserting=True)
     else:
@@ -221,18 +248,24 @@ def _pay_without_reading(
 
 
 def _pay_at_the_till(
-    principal: Principal, order_id: str, method: str, auth_code: str | None, now: datetime
+    principal: Principal,
+    order_id: str,
+    method: PaymentMethod,
+    auth_code: str | None,
+    now: datetime,
 ) -> Payment | None:
     """PostgreSQL: a successful clerk_scan payment as one statement (`_till_statement`)."""
     store_id = principal.store_id
-    payment = _new_payment(principal, order_id, method, "clerk_scan", 0, now)
-    payment.status, payment.succeeded_at = "succeeded", now
+    payment = _new_payment(principal, order_id, method, PaymentFlow.CLERK_SCAN, 0, now)
+    payment.status, payment.succeeded_at = PaymentStatus.SUCCEEDED, now
     values = {"redeemed_at": now, "store_id": store_id, "redeemed_by": principal.clerk_id}
-    values["redeemed_flow"] = "clerk_scan"
-    params = move_params(None, "redeemed", now, None, order_id, store_id, order_id, values, 1)
+    values["redeemed_flow"] = PaymentFlow.CLERK_SCAN
+    params = move_params(
+        None, CouponEventType.REDEEMED, now, None, order_id, store_id, order_id, values, 1
+    )
     params.update({f"pay_{c.key}": getattr(payment, c.key) for c in PAYMENTS.columns})
     params.update(paying_order=order_id, now=now, auth_code=auth_code)
-    params.update(caller_store=store_id, caller_channel="in_store")
+    params.update(caller_store=store_id, caller_channel=Channel.IN_STORE)
     row = db.session.execute(PAY_AT_THE_TILL, params).one_or_none()
     if row is None:
         db.session.rollback()
@@ -246,11 +279,14 @@ def _pay_at_the_till(
 
 
 def _spend_and_pay_order(
-    principal: Principal, flow: str, auth_code: str | None, params: dict[str, Any]
+    principal: Principal, flow: PaymentFlow, auth_code: str | None, params: dict[str, Any]
 ) -> tuple[Row[Any] | None, str | None]:
     """Spend the payment code (clerk_scan) and pay the order: the order's row and the payer,
     or (None, None) when the code or the order does not qualify."""
-    payer = _spend_code(auth_code, params["now"]) if flow == "clerk_scan" else principal.shopper_id
+    if flow == PaymentFlow.CLERK_SCAN:
+        payer = _spend_code(auth_code, params["now"])
+    else:
+        payer = principal.shopper_id
     if payer is None:
         return None, None
     order = db.session.execute(
@@ -261,12 +297,12 @@ def _spend_and_pay_order(
 
 def _apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
     """Record the provider's answer; a success pays the order and redeems its coupon."""
-    if answer.status == "pending":
-        payment.status = "pending"
+    if answer.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.PENDING
         payment.pending_outcome = answer.later
         payment.settles_at = now + timedelta(seconds=current_app.config["O2O_MOCK_PAYING_SECONDS"])
-    elif answer.status == "failed":
-        payment.status = "failed"
+    elif answer.status == PaymentStatus.FAILED:
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = answer.failure_code
     else:
         _succeed(payment, now)
@@ -280,10 +316,10 @@ def _succeed(payment: Payment, now: datetime) -> None:
     )
     if paid.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This order was paid or closed meanwhile.", code="order_not_payable")
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE)
     if order.coupon_code:
         _redeem(payment, order.store_id, order.coupon_code, now)
-    payment.status, payment.succeeded_at = "succeeded", now
+    payment.status, payment.succeeded_at = PaymentStatus.SUCCEEDED, now
 
 
 def _redeem(
@@ -292,7 +328,7 @@ def _redeem(
     """The order is paid: redeem its coupon for this payment (inserting the payment with it)."""
     redeemed = move_coupon(
         coupon_code,
-        "redeemed",
+        CouponEventType.REDEEMED,
         now,
         None,
         order_id=payment.order_id,
@@ -318,7 +354,7 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
     One that can no longer pay its order (paid by another payment, canceled, expired) is
     called off instead.
     """
-    if payment.status != "pending":
+    if payment.status != PaymentStatus.PENDING:
         return
     order_open = payment.order.is_payable(now)
     due = payment.settles_at is not None and now >= payment.settles_at
@@ -329,8 +365,10 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
             _apply(payment, gateway.settle(payment.pending_outcome), now)
             db.session.commit()
             return
-        except Conflict:
-            pass  # _succeed rolled back: the order closed a moment ago
+        except O2OError as error:
+            if error.error is not ErrorCode.ORDER_NOT_PAYABLE:
+                raise
+            # _succeed rolled back: the order closed a moment ago
     _call_off(payment.id)
     expire_if_lapsed(payment.order, now)
     db.session.commit()
@@ -340,8 +378,12 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
 def _call_off(payment_id: str) -> None:
     db.session.execute(
         update(Payment)
-        .where(Payment.id == payment_id, Payment.status == "pending")
-        .values(status="canceled", failure_code="order_not_payable", settles_at=None)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .values(
+            status=PaymentStatus.CANCELED,
+            failure_code=ErrorCode.ORDER_NOT_PAYABLE.code,
+            settles_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -350,8 +392,8 @@ def get_payment(principal: Principal, payment_id: str) -> Payment:
     """A payment; reading a pending mock payment past its delay settles it."""
     payment = db.session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound("No payment has this id.")
-    if not (principal.role == "shopper" and payment.payer_id == principal.shopper_id):
+        raise O2OError(ErrorCode.NOT_FOUND, "No payment has this id.")
+    if not (principal.role == Role.SHOPPER and payment.payer_id == principal.shopper_id):
         check_access(principal, payment.order)
     _settle_if_due(payment, clock.now())
     return payment
@@ -362,20 +404,20 @@ def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Paym
     now = clock.now()
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.order.shopper_id not in (None, principal.shopper_id):
-        raise NotFound("No payment has this id.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No payment has this id.")
     claimed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Payment)
         .where(
             Payment.id == payment.id,
-            Payment.flow == "shopper_scan",
-            Payment.status == "pending",
+            Payment.flow == PaymentFlow.SHOPPER_SCAN,
+            Payment.status == PaymentStatus.PENDING,
             Payment.payer_id.is_(None),
         )
         .values(payer_id=principal.shopper_id)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise Conflict("This payment is not waiting for a shopper.", code="payment_not_pending")
+        raise O2OError(ErrorCode.PAYMENT_NOT_PENDING)
     db.session.refresh(payment)
     _apply(payment, gateway.charge(outcome), now)
     db.session.commit()

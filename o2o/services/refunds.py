@@ -7,13 +7,14 @@ from typing import Any
 from sqlalchemy import CursorResult, select, update
 
 from o2o import clock
-from o2o.errors import Conflict, NotFound, Unprocessable
+from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Refund
 from o2o.services.accounts import Principal
 from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import check_access
 from o2o.tokens import new_id
+from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, PaymentStatus, RefundStatus
 
 
 def refund_payment(
@@ -23,11 +24,11 @@ def refund_payment(
     now = clock.now()
     payment = db.session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound("No payment has this id.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No payment has this id.")
     check_access(principal, payment.order)
-    if payment.status != "succeeded":
-        raise Conflict(
-            f"A {payment.status} payment has nothing to refund.", code="payment_not_refundable"
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise O2OError(
+            ErrorCode.PAYMENT_NOT_REFUNDABLE, f"A {payment.status} payment has nothing to refund."
         )
     if amount is None and payment.amount == 0:
         return _refund_free_order(principal, payment, reason, now)
@@ -48,11 +49,7 @@ def refund_payment(
         left = db.session.scalar(
             select(Payment.amount - Payment.refunded_amount).where(Payment.id == payment_id)
         )
-        raise Unprocessable(
-            f"Only {left} fen of this payment is left to refund.",
-            code="refund_exceeds_payment",
-            details={"refundable": left},
-        )
+        raise _exceeds(left)
     fully = row.refunded_amount == row.amount
     _close_order(payment.order, fully, principal, now)
     return _record(principal, payment, amount, reason, now)
@@ -65,19 +62,23 @@ def _refund_free_order(
     refunded and the coupon comes back, once. The order's conditional UPDATE decides."""
     closed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Order)
-        .where(Order.id == payment.order_id, Order.status == "paid")
-        .values(status="refunded")
+        .where(Order.id == payment.order_id, Order.status == OrderStatus.PAID)
+        .values(status=OrderStatus.REFUNDED)
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:
         db.session.rollback()
-        raise Unprocessable(
-            "Only 0 fen of this payment is left to refund.",
-            code="refund_exceeds_payment",
-            details={"refundable": 0},
-        )
+        raise _exceeds(0)
     _restore_coupon(payment.order, principal, now)
     return _record(principal, payment, 0, reason, now)
+
+
+def _exceeds(left: int | None) -> O2OError:
+    return O2OError(
+        ErrorCode.REFUND_EXCEEDS_PAYMENT,
+        f"Only {left} fen of this payment is left to refund.",
+        details={"refundable": left},
+    )
 
 
 def _record(
@@ -88,7 +89,7 @@ def _record(
         payment_id=payment.id,
         amount=amount,
         reason=reason,
-        status="succeeded",
+        status=RefundStatus.SUCCEEDED,
         actor_role=principal.role,
         actor_id=principal.actor_id,
         created_at=now,
@@ -102,7 +103,7 @@ def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> N
     db.session.execute(
         update(Order)
         .where(Order.id == order.id)
-        .values(status="refunded" if fully else "partially_refunded")
+        .values(status=OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED)
         .execution_options(synchronize_session=False)
     )
     if fully:
@@ -118,7 +119,7 @@ def _restore_coupon(order: Order, principal: Principal, now: Any) -> None:
         return
     move_coupon(
         coupon.code,
-        "restored",
+        CouponEventType.RESTORED,
         now,
         principal,
         order_id=order.id,

@@ -13,6 +13,7 @@ from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store
 from o2o.services.accounts import add_api_key
 from o2o.services.campaigns import build_campaign
 from o2o.tokens import hash_api_key
+from o2o.vocabulary import Role
 
 
 @dataclass
@@ -24,7 +25,7 @@ class SeedReport:
         self.created[kind] = self.created.get(kind, 0) + 1
 
 
-def _ensure_key(role: str, key: str, **owner: str) -> None:
+def _ensure_key(role: Role, key: str, **owner: str) -> None:
     if db.session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_api_key(key))) is None:
         add_api_key(role, key, **owner)
 
@@ -34,8 +35,8 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
     report = SeedReport()
     now = clock.now()
     if data.get("admin_key"):
-        _ensure_key("admin", data["admin_key"])
-        report.keys.append(("admin", "admin", data["admin_key"]))
+        _ensure_key(Role.ADMIN, data["admin_key"])
+        report.keys.append((Role.ADMIN, "admin", data["admin_key"]))
     for row in data.get("stores", []):
         if db.session.get(Store, row["id"]) is None:
             db.session.add(Store(**row, created_at=now))
@@ -48,8 +49,8 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
             )
             report.count("clerks")
         db.session.flush()
-        _ensure_key("clerk", row["api_key"], clerk_id=row["id"])
-        report.keys.append(("clerk", row["name"], row["api_key"]))
+        _ensure_key(Role.CLERK, row["api_key"], clerk_id=row["id"])
+        report.keys.append((Role.CLERK, row["name"], row["api_key"]))
     for row in data.get("shoppers", []):
         if db.session.get(Shopper, row["id"]) is None:
             db.session.add(
@@ -57,8 +58,8 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
             )
             report.count("shoppers")
         db.session.flush()
-        _ensure_key("shopper", row["api_key"], shopper_id=row["id"])
-        report.keys.append(("shopper", row["name"], row["api_key"]))
+        _ensure_key(Role.SHOPPER, row["api_key"], shopper_id=row["id"])
+        report.keys.append((Role.SHOPPER, row["name"], row["api_key"]))
     for fields in campaigns:
         if db.session.get(Campaign, fields["id"]) is None:
             db.session.add(build_campaign(fields, campaign_id=fields["id"]))

@@ -8,11 +8,19 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from o2o import clock
-from o2o.errors import NotFound
+from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import CHANNELS, Campaign, Coupon, Order, Payment
+from o2o.models import Campaign, Coupon, Order, Payment
+from o2o.vocabulary import Channel, CouponStatus, ErrorCode, OrderStatus, PaymentStatus
 
-COUNTED_ORDERS = ("paid", "partially_refunded")
+COUNTED_ORDERS = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+# The funnel's counts are of coupons by their status now, one field per status.
+FUNNEL = (
+    CouponStatus.AVAILABLE,
+    CouponStatus.RESERVED,
+    CouponStatus.REDEEMED,
+    CouponStatus.EXPIRED,
+)
 
 
 def _status_counts(campaign_id: str) -> dict[str, int]:
@@ -29,7 +37,7 @@ def _redeemed_by_place(campaign_id: str) -> list[Any]:
         db.session.execute(
             select(Order.channel, Order.store_id, func.count())
             .join(Coupon, Coupon.order_id == Order.id)
-            .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
+            .where(Coupon.campaign_id == campaign_id, Coupon.status == CouponStatus.REDEEMED)
             .group_by(Order.channel, Order.store_id)
         ).all()
     )
@@ -46,7 +54,10 @@ def _money_by_place(campaign_id: str) -> list[Any]:
                 func.sum(Payment.amount - Payment.refunded_amount),
             )
             .join(Coupon, Coupon.code == Order.coupon_code)
-            .join(Payment, and_(Payment.order_id == Order.id, Payment.status == "succeeded"))
+            .join(
+                Payment,
+                and_(Payment.order_id == Order.id, Payment.status == PaymentStatus.SUCCEEDED),
+            )
             .where(Coupon.campaign_id == campaign_id, Order.status.in_(COUNTED_ORDERS))
             .group_by(Order.channel, Order.store_id)
         ).all()
@@ -57,29 +68,26 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
     """The campaign's funnel now, with discount and GMV (net of refunds) by channel and store."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("No campaign has this id.")
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
     counts = _status_counts(campaign_id)
-    empty = {"redeemed": 0, "discount_total": 0, "gmv": 0}
-    by_channel: dict[str, dict[str, int]] = {channel: dict(empty) for channel in CHANNELS}
+    empty = {CouponStatus.REDEEMED: 0, "discount_total": 0, "gmv": 0}
+    by_channel: dict[str, dict[str, int]] = {channel: dict(empty) for channel in Channel}
     by_store: dict[str, dict[str, int]] = defaultdict(lambda: dict(empty))
     for channel, store_id, redeemed in _redeemed_by_place(campaign_id):
-        by_channel[channel]["redeemed"] += redeemed
+        by_channel[channel][CouponStatus.REDEEMED] += redeemed
         if store_id:
-            by_store[store_id]["redeemed"] += redeemed
+            by_store[store_id][CouponStatus.REDEEMED] += redeemed
     for channel, store_id, discount, gmv in _money_by_place(campaign_id):
         for totals in (by_channel[channel], *([by_store[store_id]] if store_id else [])):
             totals["discount_total"] += int(discount or 0)
             totals["gmv"] += int(gmv or 0)
     claimed = sum(counts.values())
-    redeemed = counts.get("redeemed", 0)
+    redeemed = counts.get(CouponStatus.REDEEMED, 0)
     return {
         "campaign_id": campaign.id,
         "total_quantity": campaign.total_quantity,
         "claimed": claimed,
-        "available": counts.get("available", 0),
-        "reserved": counts.get("reserved", 0),
-        "redeemed": redeemed,
-        "expired": counts.get("expired", 0),
+        **{str(status): counts.get(status, 0) for status in FUNNEL},
         "redemption_rate": round(redeemed / claimed, 4) if claimed else 0,
         "discount_total": sum(c["discount_total"] for c in by_channel.values()),
         "gmv": sum(c["gmv"] for c in by_channel.values()),

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from o2o.errors import O2OError
 from o2o.tokens import (
     CODE_ALPHABET,
-    InvalidQrToken,
-    QrTokenExpired,
     hash_api_key,
     new_coupon_code,
     new_payment_code,
@@ -19,6 +18,7 @@ from o2o.tokens import (
     token_expiry,
     verify_qr_token,
 )
+from o2o.vocabulary import ErrorCode
 
 SECRET = "unit-secret"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -37,26 +37,29 @@ def test_changing_any_single_character_makes_the_token_invalid() -> None:
     for i, char in enumerate(token):
         for replacement in {"A", "9", "_", "z"} - {char}:
             forged = token[:i] + replacement + token[i + 1 :]
-            with pytest.raises(InvalidQrToken):
+            with pytest.raises(O2OError) as caught:
                 verify_qr_token(SECRET, forged, NOW)
+            assert caught.value.error is ErrorCode.INVALID_QR_TOKEN
 
 
 def test_a_token_signed_with_another_secret_is_invalid() -> None:
     token = sign_qr_token("other", "ABCDEFGH2345", NOW + timedelta(seconds=300))
-    with pytest.raises(InvalidQrToken):
+    with pytest.raises(O2OError) as caught:
         verify_qr_token(SECRET, token, NOW)
+    assert caught.value.error is ErrorCode.INVALID_QR_TOKEN
 
 
 @pytest.mark.parametrize("garbage", ["", "O2O1", "O2O1.A.B.C", "a.b.c.d.e", "O2O1.X.-5.sig"])
 def test_malformed_tokens_are_invalid_not_errors(garbage: str) -> None:
-    with pytest.raises(InvalidQrToken):
+    with pytest.raises(O2OError) as caught:
         verify_qr_token(SECRET, garbage, NOW)
+    assert caught.value.error is ErrorCode.INVALID_QR_TOKEN
 
 
 def test_a_token_is_expired_at_its_expiry_and_says_so() -> None:
     token = _token()
     assert token_expiry(token) == NOW + timedelta(seconds=300)
-    with pytest.raises(QrTokenExpired) as caught:
+    with pytest.raises(O2OError) as caught:
         verify_qr_token(SECRET, token, NOW + timedelta(seconds=300))
     assert (caught.value.status, caught.value.code) == (400, "qr_token_expired")
 
