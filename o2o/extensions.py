@@ -32,29 +32,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 
-def writes_in_one_statement() -> bool:
-    """Whether the session's database runs data-modifying CTEs (PostgreSQL does, SQLite not),
-    so that several dependent writes of the hot path can go as one statement, one round trip."""
-    return bool(db.session.get_bind().dialect.name == "postgresql")
-
-
-def statements_commit_themselves() -> None:
-    """From here to the next commit, each statement commits by itself (PostgreSQL): no BEGIN
-    and no COMMIT round trips. For a use case that reads, then writes with one statement:
-    under READ COMMITTED its reads shared no snapshot anyway, and one statement is atomic.
-    Call `back_to_transactions()` before a second write."""
-    if not writes_in_one_statement():
-        return
-    if db.session().in_transaction():  # reads so far (a key lookup): nothing to keep
-        db.session.commit()
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
-def back_to_transactions() -> None:
-    """Leave statement-by-statement mode: the statements that follow share one transaction."""
-    db.session.commit()
-
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the single writer; busy_timeout queues writers."""

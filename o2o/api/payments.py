@@ -45,10 +45,10 @@ def create_payment(data: dict[str, Any], mock: dict[str, Any], order_id: str) ->
     return payments.create_payment(
         current_principal(),
         order_id,
-        PaymentMethod(data["method"]),
-        PaymentFlow(data["flow"]),
-        mock["outcome"],
-        data.get("auth_code"),
+        method=PaymentMethod(data["method"]),
+        flow=PaymentFlow(data["flow"]),
+        outcome=mock["outcome"],
+        auth_code=data.get("auth_code"),
     )
 
 

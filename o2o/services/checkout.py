@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, insert, update
+from sqlalchemy import CursorResult, update
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError, field_error
-from o2o.extensions import back_to_transactions, db, statements_commit_themselves
-from o2o.models import Coupon, Order, Store, column_values, table
+from o2o.extensions import db
+from o2o.models import Coupon, Order, Store, table
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
+from o2o.store import CouponMove, acted_by, row_of
 from o2o.tokens import new_id, normalize_code, verify_qr_token
 from o2o.vocabulary import (
     Channel,
@@ -26,6 +26,8 @@ from o2o.vocabulary import (
     Reason,
     Role,
 )
+
+ORDERS = table(Order)
 
 
 @dataclass
@@ -57,7 +59,7 @@ def _coupon_from_token(token: str, now: datetime) -> Coupon:
 def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
     """A reservation whose order lapsed is given back to whoever asks next."""
     if coupon.status == CouponStatus.RESERVED and coupon.order_id:
-        back_to_transactions()  # the release and the new reservation are more than one write
+        store.back_to_transactions()  # the release and the new reservation are more than one write
         order = db.session.get(Order, coupon.order_id)
         if order is not None and expire_if_lapsed(order, now):
             db.session.refresh(coupon)
@@ -78,10 +80,10 @@ def _own_store(principal: Principal, store_id: str | None) -> str:
 
 def scan(principal: Principal, token: str, amount: int, store_id: str | None = None) -> Quote:
     """Dry run at the till: would this QR's coupon apply to `amount` here? Changes nothing."""
-    store = _own_store(principal, store_id)
+    store_id = _own_store(principal, store_id)
     now = clock.now()
     coupon = _coupon_from_token(token, now)
-    quote = _quote(coupon, amount, store, Channel.IN_STORE, now)
+    quote = _quote(coupon, amount, store_id, Channel.IN_STORE, now)
     db.session.rollback()  # a scan never writes
     return quote
 
@@ -97,7 +99,7 @@ def place_order(
     """Check out: in store for a clerk (QR token), online for a shopper (coupon code)."""
     now = clock.now()
     # Reads, then one write (the order, with its coupon's reservation): no transaction needed.
-    statements_commit_themselves()
+    store.statements_commit_themselves()
     if principal.role == Role.CLERK:
         channel, store_id = Channel.IN_STORE, _own_store(principal, store_id)
         coupon = _coupon_from_token(qr_token, now) if qr_token else None
@@ -123,13 +125,9 @@ def place_order(
     if coupon is not None:
         _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
     else:
-        db.session.execute(INSERT_ORDER, column_values(order))
+        db.session.execute(ORDERS.insert(), row_of(order))
     db.session.commit()
     return order
-
-
-ORDERS = table(Order)
-INSERT_ORDER = insert(ORDERS)
 
 
 def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:
@@ -149,16 +147,10 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
     order.coupon_code = coupon.code
     order.discount_amount = quote.discount_amount
     order.payable_amount = quote.payable_amount
-    reserved = move_coupon(
-        coupon.code,
-        CouponEventType.RESERVED,
-        now,
-        principal,
-        order_id=order.id,
-        store_id=order.store_id,
-        values={"order_id": order.id},
-        with_row=(ORDERS, column_values(order)),
+    move = CouponMove(
+        CouponEventType.RESERVED, now, order.id, order.store_id, coupon.code, **acted_by(principal)
     )
+    reserved = store.move_coupon(move, row=(ORDERS, row_of(order)))
     if not reserved:  # someone else reserved it between our read and our UPDATE
         db.session.rollback()
         raise O2OError(

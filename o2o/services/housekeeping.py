@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from o2o import clock
+from o2o import clock, store
 from o2o.extensions import db
-from o2o.models import Order
-from o2o.services.coupon_moves import expire_lapsed
+from o2o.models import Coupon, Order
 from o2o.services.orders import expire_if_lapsed
-from o2o.vocabulary import OrderStatus
+from o2o.store import CouponMove
+from o2o.vocabulary import CouponEventType, CouponStatus, OrderStatus
 
 BATCH = 1000
 
@@ -31,10 +31,25 @@ def _release_lapsed_orders(now: datetime) -> int:
     return sum(expire_if_lapsed(order, now) for order in orders)
 
 
+def _expire_lapsed_coupons(now: datetime) -> int:
+    """Write the `expired` move (dated when each coupon lapsed) for unused coupons past
+    validity. Reads never need it (they show lapsed coupons as expired already); it puts the
+    event in the history."""
+    lapsed = db.session.execute(
+        select(Coupon.code, Coupon.valid_until)
+        .where(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now)
+        .order_by(Coupon.valid_until, Coupon.code)
+        .limit(BATCH)
+    ).all()
+    expired = CouponEventType.EXPIRED  # valid_until never changes: the status decides a race
+    moves = (CouponMove(expired, valid_until, code=code) for code, valid_until in lapsed)
+    return sum(store.move_coupon(move) is not None for move in moves)
+
+
 def catch_up(now: datetime) -> int:
     """Write what time has done up to `now`, in the caller's transaction; returns how much."""
     done = 0
-    while moved := _release_lapsed_orders(now) + expire_lapsed(now, BATCH):
+    while moved := _release_lapsed_orders(now) + _expire_lapsed_coupons(now):
         done += moved
     return done
 

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from o2o import store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Order
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import move_coupon
+from o2o.store import CouponMove, acted_by
 from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, Role
 
 
@@ -59,13 +60,5 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
 def release_coupon(order: Order, now: datetime, actor: Principal | None) -> None:
     """The order closed unpaid (canceled, expired): its coupon, if it still holds one, is free."""
     if order.coupon_code:
-        move_coupon(
-            order.coupon_code,
-            CouponEventType.RELEASED,
-            now,
-            actor,
-            order_id=order.id,
-            store_id=order.store_id,
-            held_by=order.id,
-            values={"order_id": None},
-        )
+        released = CouponEventType.RELEASED
+        store.move_coupon(CouponMove(released, now, order.id, order.store_id, **acted_by(actor)))

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Refund
 from o2o.services.accounts import Principal
-from o2o.services.coupon_moves import move_coupon
 from o2o.services.orders import check_access
+from o2o.store import CouponMove, acted_by
 from o2o.tokens import new_id
 from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, PaymentStatus, RefundStatus
 
@@ -117,20 +117,5 @@ def _restore_coupon(order: Order, principal: Principal, now: Any) -> None:
     coupon = db.session.get(Coupon, order.coupon_code)
     if coupon is None or not coupon.can_be_restored(now):
         return
-    move_coupon(
-        coupon.code,
-        CouponEventType.RESTORED,
-        now,
-        principal,
-        order_id=order.id,
-        store_id=order.store_id,
-        held_by=order.id,
-        values={
-            "order_id": None,
-            "store_id": None,
-            "redeemed_at": None,
-            "redeemed_by": None,
-            "redeemed_flow": None,
-        },
-        redeemed=-1,
-    )
+    restored = CouponEventType.RESTORED
+    store.move_coupon(CouponMove(restored, now, order.id, order.store_id, **acted_by(principal)))

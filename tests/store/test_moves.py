@@ -1,7 +1,7 @@
 """Coupon moves write their history, counters and rows the same way on SQLite and PostgreSQL.
 
-PostgreSQL runs each move as one statement (data-modifying CTEs), SQLite as three: these tests
-pin both paths to the same outcome.
+PostgreSQL runs each move as one statement (data-modifying CTEs), SQLite as its blocks one by
+one: these tests pin both compositions to the same outcome.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from o2o import clock
+from o2o import clock, store
 from o2o.extensions import db
 from o2o.models import CouponEvent, Store, table
-from o2o.services.coupon_moves import move_coupon
+from o2o.store import CouponMove
+from o2o.vocabulary import CouponEventType
 from tests.builders import ADMIN_KEY, Api
 
 
@@ -25,7 +26,13 @@ def history(api: Api, code: str) -> list[dict[str, Any]]:
 
 def store_row(store_id: str) -> dict[str, Any]:
     """A row to insert along with a move (any table will do: a store needs no other row)."""
-    return {"id": store_id, "name": "Moved along", "city": "Hangzhou", "created_at": clock.now()}
+    return {
+        "id": store_id,
+        "name": "Moved along",
+        "city": "Hangzhou",
+        "address": None,
+        "created_at": clock.now(),
+    }
 
 
 def redeemed_count(api: Api, campaign_id: str) -> int:
@@ -72,12 +79,9 @@ def test_a_move_that_lost_its_race_writes_nothing(matrix_app: Flask) -> None:
     with matrix_app.app_context():
         now = clock.now()
         row = (table(Store), store_row("st_lost"))
-        held_by_another = move_coupon(
-            code, "redeemed", now, None, held_by="ord_someone_else", redeemed=1, with_row=row
-        )
-        not_available = move_coupon(
-            code, "reserved", now, None, values={"order_id": "ord_x"}, with_row=row
-        )
+        redeemed, reserved = CouponEventType.REDEEMED, CouponEventType.RESERVED
+        held_by_another = store.move_coupon(CouponMove(redeemed, now, "ord_someone_else"), row)
+        not_available = store.move_coupon(CouponMove(reserved, now, "ord_x", code=code), row)
         db.session.commit()
         events = db.session.scalar(
             select(func.count()).select_from(CouponEvent).where(CouponEvent.coupon_code == code)
@@ -97,16 +101,8 @@ def test_a_won_move_returns_the_campaign_counts_and_inserts_its_row(matrix_app: 
     campaign_id = api.coupon_campaign(code)
 
     with matrix_app.app_context():
-        moved = move_coupon(
-            code,
-            "redeemed",
-            clock.now(),
-            None,
-            order_id=order_id,
-            held_by=order_id,
-            redeemed=1,
-            with_row=(table(Store), store_row("st_won")),
-        )
+        move = CouponMove(CouponEventType.REDEEMED, clock.now(), order_id)
+        moved = store.move_coupon(move, (table(Store), store_row("st_won")))
         db.session.commit()
         rows = db.session.scalars(select(Store.id).where(Store.id == "st_won")).all()
 

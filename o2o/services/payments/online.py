@@ -1,0 +1,40 @@
+"""online: the shopper pays an online order in the app."""
+
+from __future__ import annotations
+
+from o2o import gateway
+from o2o.extensions import db
+from o2o.models import Payment
+from o2o.services.payments.common import PAYMENTS, PaymentRequest, pay_carefully
+from o2o.services.payments.outcomes import redeem
+from o2o.store import pay_order_unread, row_of
+from o2o.vocabulary import PaymentStatus
+
+
+def pay_online(request: PaymentRequest) -> Payment:
+    """Charge the shopper for their own online order."""
+    answer = gateway.charge(request.outcome)
+    if answer.status == PaymentStatus.SUCCEEDED:
+        paid = _pay_without_reading(request)
+        if paid is not None:
+            return paid
+    return pay_carefully(request, answer)
+
+
+def _pay_without_reading(request: PaymentRequest) -> Payment | None:
+    """A successful charge of an order this shopper may pay, with nothing read first: the
+    order's conditional UPDATE, then the redemption with the payment's row. None, having
+    written nothing, when anything is wrong: the careful path then says what."""
+    shopper = request.principal.shopper_id
+    order = pay_order_unread(request.order_payment(payer_id=shopper), request.principal.role)
+    if order is None:
+        db.session.rollback()
+        return None
+    payment = request.new_payment(order.payable_amount, PaymentStatus.SUCCEEDED)
+    payment.payer_id = shopper
+    if order.coupon_code:
+        redeem(payment, order.store_id, request.now, row=(PAYMENTS, row_of(payment)))
+    else:
+        db.session.execute(PAYMENTS.insert(), row_of(payment))
+    db.session.commit()
+    return payment

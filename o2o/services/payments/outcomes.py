@@ -1,0 +1,114 @@
+"""What the provider's answer does to a payment: success pays the order and redeems its
+coupon; pending settles later on the service clock; failure is recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Table, update
+
+from o2o import clock, gateway
+from o2o.errors import O2OError
+from o2o.extensions import db
+from o2o.models import Payment
+from o2o.services.accounts import Principal
+from o2o.services.orders import check_access, expire_if_lapsed
+from o2o.store import CouponMove, OrderPayment, move_coupon, pay_order_unread
+from o2o.vocabulary import CouponEventType, ErrorCode, PaymentStatus, Role
+
+
+def apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
+    """Record the provider's answer; a success pays the order and redeems its coupon."""
+    if answer.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.PENDING
+        payment.pending_outcome = answer.later
+        payment.settles_at = now + timedelta(seconds=current_app.config["O2O_MOCK_PAYING_SECONDS"])
+    elif answer.status == PaymentStatus.FAILED:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = answer.failure_code
+    else:
+        _succeed(payment, now)
+
+
+def _succeed(payment: Payment, now: datetime) -> None:
+    """Pay the order and redeem its coupon, in the caller's transaction, exactly once."""
+    order = payment.order
+    pay = OrderPayment(order_id=order.id, at=now, channel=order.channel, payer_id=payment.payer_id)
+    if pay_order_unread(pay, role=None) is None:
+        db.session.rollback()
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, "This order was paid or closed meanwhile.")
+    if order.coupon_code:
+        redeem(payment, order.store_id, now)
+    payment.status, payment.succeeded_at = PaymentStatus.SUCCEEDED, now
+
+
+def redeem(
+    payment: Payment,
+    store_id: str | None,
+    now: datetime,
+    row: tuple[Table, dict[str, Any]] | None = None,
+) -> None:
+    """The order is paid: redeem the coupon it holds for this payment (with `row`, the
+    payment's own row, inserted along)."""
+    move = CouponMove(
+        event=CouponEventType.REDEEMED,
+        at=now,
+        order_id=payment.order_id,
+        store_id=store_id,
+        redeemed_by=payment.clerk_id,
+        redeemed_flow=payment.flow,
+    )
+    if move_coupon(move, row) is None:  # the reservation must stand while the order is payable
+        db.session.rollback()
+        raise RuntimeError(f"order {payment.order_id} lost its coupon reservation")
+
+
+def _settle_if_due(payment: Payment, now: datetime) -> None:
+    """A pending mock payment resolves once its delay has passed on the service clock.
+
+    One that can no longer pay its order (paid by another payment, canceled, expired) is
+    called off instead.
+    """
+    if payment.status != PaymentStatus.PENDING:
+        return
+    order_open = payment.order.is_payable(now)
+    due = payment.settles_at is not None and now >= payment.settles_at
+    if order_open and not due:
+        return
+    if order_open and payment.pending_outcome:
+        try:
+            apply(payment, gateway.settle(payment.pending_outcome), now)
+            db.session.commit()
+            return
+        except O2OError:
+            pass  # _succeed rolled back: the order closed a moment ago
+    _call_off(payment.id)
+    expire_if_lapsed(payment.order, now)
+    db.session.commit()
+    db.session.refresh(payment)
+
+
+def _call_off(payment_id: str) -> None:
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .values(
+            status=PaymentStatus.CANCELED,
+            failure_code=ErrorCode.ORDER_NOT_PAYABLE.code,
+            settles_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_payment(principal: Principal, payment_id: str) -> Payment:
+    """A payment; reading a pending mock payment past its delay settles it."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No payment has this id.")
+    if not (principal.role == Role.SHOPPER and payment.payer_id == principal.shopper_id):
+        check_access(principal, payment.order)
+    _settle_if_due(payment, clock.now())
+    return payment
