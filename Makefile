@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench install clean
+.PHONY: run test lint typecheck pytest bench sql install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ pytest: install
 ## bench: the checkout hot path under gunicorn, driven from a separate load process
 bench: install
 	$(BIN)/python -m bench.run
+
+## sql: rewrite o2o/store/sql/*.sql from the hot path's builders (review the diff)
+sql: install
+	$(BIN)/python -m o2o.store.snapshots
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
