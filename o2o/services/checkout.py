@@ -101,15 +101,60 @@ def place_order(
     # Reads, then one write (the order, with its coupon's reservation): no transaction needed.
     store.statements_commit_themselves()
     if principal.role == Role.CLERK:
-        channel, store_id = Channel.IN_STORE, _own_store(principal, store_id)
-        coupon = _coupon_from_token(qr_token, now) if qr_token else None
-        shopper_id = coupon.shopper_id if coupon else None
+        order, coupon = _in_store_order(principal, amount, qr_token, store_id, now)
     else:
-        channel, shopper_id = Channel.ONLINE, principal.shopper_id
-        if store_id is not None and db.session.get(Store, store_id) is None:
-            raise field_error("store_id", "No store has this id.")
-        coupon = _shoppers_coupon(principal, coupon_code) if coupon_code else None
-    order = Order(
+        order, coupon = _online_order(principal, amount, coupon_code, store_id, now)
+    if coupon is not None:
+        _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
+    else:
+        db.session.execute(ORDERS.insert(), row_of(order))
+    db.session.commit()
+    return order
+
+
+def _in_store_order(
+    principal: Principal, amount: int, qr_token: str | None, store_id: str | None, now: datetime
+) -> tuple[Order, Coupon | None]:
+    """A clerk's order at their store, and the coupon whose QR the clerk scanned."""
+    store_id = _own_store(principal, store_id)
+    coupon = _coupon_from_token(qr_token, now) if qr_token else None
+    shopper_id = coupon.shopper_id if coupon else None
+    order = _new_order(
+        principal,
+        amount,
+        channel=Channel.IN_STORE,
+        store_id=store_id,
+        shopper_id=shopper_id,
+        now=now,
+    )
+    return order, coupon
+
+
+def _online_order(
+    principal: Principal, amount: int, coupon_code: str | None, store_id: str | None, now: datetime
+) -> tuple[Order, Coupon | None]:
+    """A shopper's online order (crediting a store, if named) and the coupon they chose."""
+    if store_id is not None and db.session.get(Store, store_id) is None:
+        raise field_error("store_id", "No store has this id.")
+    coupon = _shoppers_coupon(principal, coupon_code) if coupon_code else None
+    shopper_id = principal.shopper_id
+    order = _new_order(
+        principal, amount, channel=Channel.ONLINE, store_id=store_id, shopper_id=shopper_id, now=now
+    )
+    return order, coupon
+
+
+def _new_order(
+    principal: Principal,
+    amount: int,
+    *,
+    channel: Channel,
+    store_id: str | None,
+    shopper_id: str | None,
+    now: datetime,
+) -> Order:
+    """An order awaiting payment for the whole amount, until a coupon discounts it."""
+    return Order(
         id=new_id("ord"),
         channel=channel,
         store_id=store_id,
@@ -122,12 +167,6 @@ def place_order(
         created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["O2O_ORDER_TTL"]),
     )
-    if coupon is not None:
-        _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
-    else:
-        db.session.execute(ORDERS.insert(), row_of(order))
-    db.session.commit()
-    return order
 
 
 def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:

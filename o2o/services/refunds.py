@@ -33,13 +33,17 @@ def refund_payment(
     if amount is None and payment.amount == 0:
         return _refund_free_order(principal, payment, reason, now)
     amount = payment.refundable if amount is None else amount
-    # One conditional UPDATE: concurrent refunds can never add up past the payment.
+    fully = _take_from(payment, amount)
+    _close_order(payment.order, fully, principal, now)
+    return _record(principal, payment, amount, reason, now)
+
+
+def _take_from(payment: Payment, amount: int) -> bool:
+    """Add `amount` to what was refunded of the payment, by one conditional UPDATE, so that
+    concurrent refunds never add up past it; whether it is now refunded in full."""
     taken: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Payment)
-        .where(
-            Payment.id == payment.id,
-            Payment.refunded_amount + amount <= Payment.amount,
-        )
+        .where(Payment.id == payment.id, Payment.refunded_amount + amount <= Payment.amount)
         .values(refunded_amount=Payment.refunded_amount + amount)
         .returning(Payment.refunded_amount, Payment.amount)
     )
@@ -47,12 +51,10 @@ def refund_payment(
     if row is None or amount <= 0:
         db.session.rollback()
         left = db.session.scalar(
-            select(Payment.amount - Payment.refunded_amount).where(Payment.id == payment_id)
+            select(Payment.amount - Payment.refunded_amount).where(Payment.id == payment.id)
         )
         raise _exceeds(left)
-    fully = row.refunded_amount == row.amount
-    _close_order(payment.order, fully, principal, now)
-    return _record(principal, payment, amount, reason, now)
+    return bool(row.refunded_amount == row.amount)
 
 
 def _refund_free_order(
