@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, func, select, update
@@ -38,44 +39,15 @@ def claim_coupon(principal: Principal, campaign_id: str, channel: ClaimChannel) 
 
 def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -> Coupon:
     now = clock.now()
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status == CampaignStatus.DRAFT:
-        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
-    blockers = [r for r in campaign.claim_blockers(now) if r != Reason.CAMPAIGN_EXHAUSTED]
-    if blockers:
-        raise O2OError(ErrorCode.CAMPAIGN_NOT_ACTIVE, details={"reasons": blockers})
-    # The budget is spent by one conditional UPDATE; its row count is the verdict.
-    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Campaign)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status == CampaignStatus.ACTIVE,
-            Campaign.claimed_count < Campaign.total_quantity,
-        )
-        .values(claimed_count=Campaign.claimed_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:
-        db.session.rollback()
-        raise O2OError(ErrorCode.CAMPAIGN_EXHAUSTED)
-    # Counted after the UPDATE: the campaign row is now locked by this transaction.
-    held = db.session.scalar(
-        select(func.count()).where(
-            Coupon.campaign_id == campaign_id, Coupon.shopper_id == principal.shopper_id
-        )
-    )
-    if (held or 0) >= campaign.per_shopper_limit:
-        db.session.rollback()
-        raise O2OError(
-            ErrorCode.PER_SHOPPER_LIMIT_REACHED,
-            f"You already hold {held} coupon(s) of this campaign, the most allowed.",
-        )
+    campaign = _claimable_campaign(campaign_id, now)
+    _spend_budget(campaign_id)
+    held = _held_within_limit(principal, campaign)
     valid_from, valid_until = campaign.coupon_window(now)
     coupon = Coupon(
         code=new_coupon_code(),
         campaign_id=campaign_id,
         shopper_id=principal.shopper_id,
-        claim_seq=(held or 0) + 1,
+        claim_seq=held + 1,
         status=CouponStatus.AVAILABLE,
         claim_channel=channel,
         claimed_at=now,
@@ -94,3 +66,48 @@ def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -
     )
     db.session.commit()
     return coupon
+
+
+def _claimable_campaign(campaign_id: str, now: datetime) -> Campaign:
+    """The campaign, if it may be claimed now (its budget is checked by `_spend_budget`)."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == CampaignStatus.DRAFT:
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
+    blockers = [r for r in campaign.claim_blockers(now) if r != Reason.CAMPAIGN_EXHAUSTED]
+    if blockers:
+        raise O2OError(ErrorCode.CAMPAIGN_NOT_ACTIVE, details={"reasons": blockers})
+    return campaign
+
+
+def _spend_budget(campaign_id: str) -> None:
+    """Take one coupon from the budget by one conditional UPDATE; its row count decides."""
+    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status == CampaignStatus.ACTIVE,
+            Campaign.claimed_count < Campaign.total_quantity,
+        )
+        .values(claimed_count=Campaign.claimed_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise O2OError(ErrorCode.CAMPAIGN_EXHAUSTED)
+
+
+def _held_within_limit(principal: Principal, campaign: Campaign) -> int:
+    """How many coupons of the campaign the shopper holds, if fewer than the limit. Counted
+    after the budget's UPDATE: the campaign row is locked by this transaction by then."""
+    held = db.session.scalar(
+        select(func.count()).where(
+            Coupon.campaign_id == campaign.id, Coupon.shopper_id == principal.shopper_id
+        )
+    )
+    if (held or 0) >= campaign.per_shopper_limit:
+        db.session.rollback()
+        raise O2OError(
+            ErrorCode.PER_SHOPPER_LIMIT_REACHED,
+            f"You already hold {held} coupon(s) of this campaign, the most allowed.",
+        )
+    return held or 0

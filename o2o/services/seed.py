@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,17 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
             db.session.add(Store(**row, created_at=now))
             report.count("stores")
     db.session.flush()
+    _seed_people(data, report, now)
+    for fields in campaigns:
+        if db.session.get(Campaign, fields["id"]) is None:
+            db.session.add(build_campaign(fields, campaign_id=fields["id"]))
+            report.count("campaigns")
+    db.session.commit()
+    return report
+
+
+def _seed_people(data: dict[str, Any], report: SeedReport, now: datetime) -> None:
+    """The clerks and shoppers that are missing, and each one's key."""
     for row in data.get("clerks", []):
         if db.session.get(Clerk, row["id"]) is None:
             db.session.add(
@@ -60,9 +72,3 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
         db.session.flush()
         _ensure_key(Role.SHOPPER, row["api_key"], shopper_id=row["id"])
         report.keys.append((Role.SHOPPER, row["name"], row["api_key"]))
-    for fields in campaigns:
-        if db.session.get(Campaign, fields["id"]) is None:
-            db.session.add(build_campaign(fields, campaign_id=fields["id"]))
-            report.count("campaigns")
-    db.session.commit()
-    return report

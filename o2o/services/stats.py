@@ -64,12 +64,8 @@ def _money_by_place(campaign_id: str) -> list[Any]:
     )
 
 
-def campaign_stats(campaign_id: str) -> dict[str, Any]:
-    """The campaign's funnel now, with discount and GMV (net of refunds) by channel and store."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
-    counts = _status_counts(campaign_id)
+def _by_place(campaign_id: str) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Redemptions, discount and GMV by channel and by store."""
     empty = {CouponStatus.REDEEMED: 0, "discount_total": 0, "gmv": 0}
     by_channel: dict[str, dict[str, int]] = {channel: dict(empty) for channel in Channel}
     by_store: dict[str, dict[str, int]] = defaultdict(lambda: dict(empty))
@@ -81,6 +77,16 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
         for totals in (by_channel[channel], *([by_store[store_id]] if store_id else [])):
             totals["discount_total"] += int(discount or 0)
             totals["gmv"] += int(gmv or 0)
+    return by_channel, by_store
+
+
+def campaign_stats(campaign_id: str) -> dict[str, Any]:
+    """The campaign's funnel now, with discount and GMV (net of refunds) by channel and store."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
+    counts = _status_counts(campaign_id)
+    by_channel, by_store = _by_place(campaign_id)
     claimed = sum(counts.values())
     redeemed = counts.get(CouponStatus.REDEEMED, 0)
     return {
