@@ -12,11 +12,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from o2o.client import InProcess, OverHttp, Service
 from o2o.simulation.engine import simulate
 from o2o.simulation.report import build_report, check_invariants, render, to_json
 from o2o.simulation.scenario import load_scenario
-from o2o.testing.flow import Service
-from o2o.testing.transport import InProcess, OverHttp
 
 
 @contextmanager

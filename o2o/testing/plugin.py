@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from o2o.testing.flow import Clock, Service
-from o2o.testing.transport import InProcess, OverHttp, Transport
+from o2o.client import Clock, InProcess, OverHttp, Service, Transport
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

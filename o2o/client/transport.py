@@ -1,4 +1,4 @@
-"""How the flow API reaches the service: in process (Flask test client) or over HTTP."""
+"""How the client reaches the service: in process (a Flask test client) or over HTTP (urllib)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from flask.testing import FlaskClient
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
 
 PREFIX = "/api/v1"
 
@@ -19,19 +20,29 @@ class ServiceError(AssertionError):
     def __init__(self, status: int, body: Any, method: str, path: str) -> None:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         self.status = status
-        self.code = error.get("code", "")
-        self.details = error.get("details", {})
+        self.body = body
+        self.code: str = error.get("code", "")
+        self.details: dict[str, Any] = error.get("details", {})
         super().__init__(f"{method} {path} → {status} {self.code}: {error.get('message', body)}")
 
 
 @dataclass
 class Reply:
+    """One response: status (0 when none came), the decoded JSON body (or raw bytes), headers."""
+
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        """A 2xx or 3xx answer."""
+        return 200 <= self.status < 400
+
 
 class Transport(Protocol):
+    """Sends one request to the API (`path` is below /api/v1) with an optional bearer key."""
+
     def request(
         self,
         method: str,
@@ -42,7 +53,8 @@ class Transport(Protocol):
     ) -> Reply: ...
 
 
-def _headers(key: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+def request_headers(key: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """JSON content type, the bearer key, then `extra`."""
     headers = {"Content-Type": "application/json"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
@@ -63,11 +75,12 @@ class InProcess:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        """Open `PREFIX + path` on the test client."""
         response = self.client.open(
             PREFIX + path,
             method=method,
             data=None if body is None else json.dumps(body),
-            headers=_headers(key, headers),
+            headers=request_headers(key, headers),
         )
         payload = response.get_json(silent=True) if response.is_json else response.data
         return Reply(response.status_code, payload, dict(response.headers))
@@ -88,18 +101,24 @@ class OverHttp:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        """One urllib request; an HTTP error status is a Reply, a dead socket an OSError."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            self.base_url + PREFIX + path, data=data, method=method, headers=_headers(key, headers)
+            self.base_url + PREFIX + path,
+            data=data,
+            method=method,
+            headers=request_headers(key, headers),
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return _reply(response.status, response.read(), dict(response.headers))
+                return decode(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
-            return _reply(error.code, error.read(), dict(error.headers))
+            return decode(error.code, error.read(), dict(error.headers))
 
 
-def _reply(status: int, raw: bytes, headers: dict[str, str]) -> Reply:
-    if headers.get("Content-Type", "").startswith("application/json"):
+def decode(status: int, raw: bytes, headers: dict[str, str]) -> Reply:
+    """A Reply whose body is parsed JSON when the content type says so, else the raw bytes."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if content_type.startswith("application/json"):
         return Reply(status, json.loads(raw or b"null"), headers)
     return Reply(status, raw, headers)
