@@ -1,4 +1,4 @@
-"""Before timing: a throwaway database, its schema, and checkouts made ready through the API."""
+"""Before timing: a throwaway database, its schema, and checkouts made ready through o2o.client."""
 
 from __future__ import annotations
 
@@ -17,17 +17,16 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from o2o import create_app
+from o2o.client import InProcess, Service, amount_off
 from o2o.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-API = "/api/v1"
 
 
 @dataclass(frozen=True)
@@ -95,39 +94,23 @@ def migrate(env: dict[str, str]) -> None:
         raise RuntimeError(f"o2o db upgrade failed:\n{done.stdout}{done.stderr}")
 
 
-def _call(
-    client: FlaskClient, method: str, path: str, key: str, body: Any = None, expect: int = 200
-) -> dict[str, Any]:
-    response = client.open(
-        API + path, method=method, json=body, headers={"Authorization": f"Bearer {key}"}
-    )
-    if response.status_code != expect:
-        detail = response.get_data(as_text=True)[:500]
-        raise RuntimeError(f"{method} {API}{path} -> {response.status_code}: {detail}")
-    result: dict[str, Any] = response.get_json()
-    return result
-
-
 # One app per preparation process (spawned), built by the pool's initializer.
-_worker: dict[str, Any] = {}
+_worker: dict[str, Service] = {}
 
 
 def _init_worker(config: dict[str, Any]) -> None:
-    _worker["client"] = create_app(config).test_client()
-    _worker["admin"] = config["O2O_ADMIN_KEY"]
+    _worker["service"] = Service(
+        InProcess(create_app(config).test_client()), config["O2O_ADMIN_KEY"]
+    )
 
 
 def _shopper_batch(coupons: int, campaign_id: str) -> list[tuple[str, str]]:
     """A new shopper claims `coupons` coupons; a QR token and a payment code for each."""
-    client: FlaskClient = _worker["client"]
-    shopper = _call(client, "POST", "/shoppers", _worker["admin"], {"name": "Bench shopper"}, 201)
-    key = shopper["api_key"]
+    shopper = _worker["service"].shopper("Bench shopper")
     pairs = []
     for _ in range(coupons):
-        claim = f"/campaigns/{campaign_id}/claims"
-        coupon = _call(client, "POST", claim, key, {"channel": "app"}, 201)
-        token = _call(client, "GET", f"/coupons/{coupon['code']}/qr-token", key)["token"]
-        pairs.append((token, _call(client, "GET", "/me/payment-code", key)["auth_code"]))
+        coupon = shopper.claim(campaign_id)
+        pairs.append((shopper.show_qr(coupon), shopper.payment_code()))
     return pairs
 
 
@@ -143,18 +126,15 @@ def prepare(config: dict[str, Any], checkouts: int, per_shopper: int, processes:
     """A store, its clerk, a ¥50-off-¥300 campaign and `checkouts` ready (token, code) pairs."""
     started = time.perf_counter()
     app = create_app(config)
-    client, admin = app.test_client(), config["O2O_ADMIN_KEY"]
-    store = _call(client, "POST", "/stores", admin, {"name": "Bench", "city": "Hangzhou"}, 201)
-    clerk_body = {"name": "Bench clerk", "store_id": store["id"]}
-    clerk = _call(client, "POST", "/clerks", admin, clerk_body, 201)
-    campaign = {
-        "name": "Bench ¥50 off ¥300",
-        "discount": {"type": "amount_off", "amount_off": 5000, "min_spend": 30000},
-        "total_quantity": checkouts,
-        "per_shopper_limit": per_shopper,
-        "valid_days_after_claim": 30,
-    }
-    campaign_id = _call(client, "POST", "/campaigns", admin, campaign, 201)["id"]
+    service = Service(InProcess(app.test_client()), config["O2O_ADMIN_KEY"])
+    clerk = service.clerk(service.store("Bench", "Hangzhou"), "Bench clerk")
+    campaign_id = service.campaign(
+        name="Bench ¥50 off ¥300",
+        discount=amount_off(5000, min_spend=30000),
+        total_quantity=checkouts,
+        per_shopper_limit=per_shopper,
+        valid_days_after_claim=30,
+    ).id
     with app.app_context():
         db.engine.dispose()
     batches = [min(per_shopper, checkouts - n) for n in range(0, checkouts, per_shopper)]
@@ -168,4 +148,4 @@ def prepare(config: dict[str, Any], checkouts: int, per_shopper: int, processes:
         pool.shutdown(cancel_futures=True)  # on failure or SIGTERM, skip the batches not started
     # Round-robin over shoppers, so concurrent checkouts belong to different shoppers.
     pairs = [p for group in zip_longest(*per_shopper_pairs) for p in group if p is not None]
-    return Prepared(clerk["api_key"], pairs, len(batches), time.perf_counter() - started)
+    return Prepared(clerk.key, pairs, len(batches), time.perf_counter() - started)

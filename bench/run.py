@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {k: v for k, v in os.environ.items() if k != "O2O_SANDBOX"}
         env.update({k: str(v) for k, v in config.items()}, O2O_DATABASE_URL=database.url)
         migrate(env)
-        console.print(f"Preparing {args.checkouts} checkouts through the API ...")
+        console.print(f"Preparing {args.checkouts} checkouts through o2o.client ...")
         app_config = {**config, "SQLALCHEMY_DATABASE_URI": database.url, "O2O_SANDBOX": False}
         prep = prepare(app_config, args.checkouts, args.per_shopper, args.prep_processes)
         console.print(

@@ -11,15 +11,19 @@ Two kinds of simulated users, in-store the majority (weights 3 : 1):
   now and then the mock provider declines (``O2O-Mock-Outcome: declined``) and the shopper pays
   again.
 
-Everything a user needs is created through the public API with the admin key, inside each
+Every flow goes through ``o2o.client`` (``Service``, ``Shopper``, ``Clerk``) over
+``LocustTransport``, a transport backed by the user's Locust session, so each request is one
+entry in Locust's statistics. Everything a user needs is created with the admin key, inside each
 Locust process, so nothing has to travel from the master to the workers: every user registers
 its own shopper in ``on_start``; each process lazily creates one campaign (large
 ``total_quantity`` and ``per_shopper_limit``) and a small pool of stores with a clerk each, shared
 by its users. Setup requests show up in the statistics under names starting with ``[setup]``.
-Requests whose URL holds an id are named with ``[id]`` / ``[code]`` so they aggregate; any
-unexpected status (or a body that contradicts the contract) is counted as a failure.
+Requests whose URL holds an id are named with ``[id]`` / ``[code]`` so they aggregate, and some
+carry the flow in parentheses (``/orders (online)``); any unexpected status (or a body that
+contradicts the contract) is counted as a failure, and ends that task.
 
-Run it from the repository root (``pip install locust``, or the ``loadtest`` extra), against a
+Run it from the repository root with ``o2o`` and Locust installed (the ``loadtest`` extra:
+``pip install -e '.[loadtest]'``; on a load machine only ``o2o.client`` is used), against a
 service that has been migrated (``o2o db upgrade``) and knows the admin key (``o2o seed`` or
 ``O2O_ADMIN_KEY`` on the server):
 
@@ -38,8 +42,9 @@ as many as their CPU cores (a Locust process uses one core)::
         --headless -u 2000 -r 50 -t 10m --host http://lb.internal:8000      # master machine
     locust -f loadtest/locustfile.py --worker --master-host <master>       # each load machine
 
-Every worker needs this file (and the same environment variables); the master hands out users
-and the host. Drop ``--headless -u -r -t`` on the master to drive the run from its web UI.
+Every worker needs o2o installed, this file and the same environment variables; the master
+hands out users and the host. Drop ``--headless -u -r -t`` on the master to drive the run from
+its web UI.
 
 Environment variables (read by every process):
 
@@ -57,24 +62,39 @@ Environment variables (read by every process):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
 import os
 import random
-import urllib.error
-import urllib.request
+import re
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import gevent
 from gevent.lock import BoundedSemaphore
 from locust import HttpUser, between, events, task
+from locust.clients import HttpSession
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-API = "/api/v1"
+from o2o.client import (
+    PREFIX,
+    Clerk,
+    Coupon,
+    Order,
+    OverHttp,
+    Reply,
+    Service,
+    ServiceError,
+    Shopper,
+    amount_off,
+)
+from o2o.client.transport import decode, request_headers
+
 ADMIN_KEY = os.environ.get("O2O_ADMIN_KEY", "demo-admin-key")
 HOSTS = [h.strip().rstrip("/") for h in os.environ.get("O2O_LT_HOSTS", "").split(",") if h.strip()]
 FIXED_CAMPAIGN_ID = os.environ.get("O2O_LT_CAMPAIGN_ID") or None
@@ -83,26 +103,115 @@ DECLINE_RATE = float(os.environ.get("O2O_LT_DECLINE_RATE", "0.1"))
 REFUND_RATE = float(os.environ.get("O2O_LT_REFUND_RATE", "0.2"))
 
 # The campaign each process creates: ¥50 off orders of ¥300+, in store and online, every store.
-DISCOUNT = {"type": "amount_off", "amount_off": 5000, "min_spend": 30000}
+DISCOUNT = amount_off(5000, min_spend=30000)
 TOTAL_QUANTITY = 10_000_000  # the schema's maximum
 PER_SHOPPER_LIMIT = 1000  # the schema's maximum; a shopper who reaches it is replaced
 PAYMENT_METHODS = ("wechat_pay", "alipay", "card")
 CLAIM_CHANNELS = ("app", "public_account", "in_store")
+# Claims may answer 409 with these codes: a new shopper, or a new campaign, takes over.
+CLAIM_REFUSALS = ("per_shopper_limit_reached", "campaign_exhausted", "campaign_not_active")
 
 log = logging.getLogger("o2o.loadtest")
 
-Check = Callable[[int, Any], str | None]
-"""Given (status, JSON body), an error message when the response breaks the contract."""
+Check = Callable[[Reply], str | None]
+"""Given a reply, an error message when it breaks the contract."""
+
+# Path segments after these are ids (codes, for coupons): named [id] / [code] so they aggregate.
+_COLLECTIONS = re.compile(r"/(orders|payments|campaigns|stores|clerks|shoppers|coupons)/([^/?]+)")
 
 
-def _bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+def request_name(path: str) -> str:
+    """`/orders/ord_1/payments` → `/orders/[id]/payments`; `/coupons/ABC/qr-token` → `[code]`."""
+
+    def template(match: re.Match[str]) -> str:
+        collection = match.group(1)
+        return f"/{collection}/{'[code]' if collection == 'coupons' else '[id]'}"
+
+    return _COLLECTIONS.sub(template, path)
 
 
-def _error_code(body: Any) -> str | None:
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"].get("code")
-    return None
+class LocustTransport:
+    """A Transport over a Locust user's HttpSession: each request is one entry in Locust's stats.
+
+    A 2xx JSON object answer is a success; any other answer, one that `expect(accept=…)` does
+    not allow, or one its `check` rejects, is a failure in the stats and raises ServiceError.
+    """
+
+    def __init__(self, session: HttpSession) -> None:
+        self.session = session
+        self.label: str | None = None
+        self.setup = False
+        self.accept: tuple[int, ...] = ()
+        self.check: Check | None = None
+
+    @contextmanager
+    def expect(
+        self,
+        label: str | None = None,
+        *,
+        setup: bool = False,
+        accept: tuple[int, ...] = (),
+        check: Check | None = None,
+    ) -> Iterator[None]:
+        """Within the block: name requests `[setup] …` or `… (label)`, allow `accept`, `check`."""
+        saved = self.label, self.setup, self.accept, self.check
+        self.label, self.setup, self.accept, self.check = label, setup, accept, check
+        try:
+            yield
+        finally:
+            self.label, self.setup, self.accept, self.check = saved
+
+    def name(self, path: str) -> str:
+        """The name this request is recorded under."""
+        name = request_name(path)
+        if self.setup:
+            name = f"[setup] {name}"
+        return f"{name} ({self.label})" if self.label else name
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        key: str | None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """Send through the session, record success or failure, and return the Reply."""
+        with self.session.request(
+            method,
+            PREFIX + path,
+            name=self.name(path),
+            data=None if body is None else json.dumps(body),
+            headers=request_headers(key, headers),
+            catch_response=True,
+        ) as response:
+            status = response.status_code or 0
+            try:
+                reply = decode(status, response.content or b"", dict(response.headers or {}))
+            except ValueError:
+                reply = Reply(status, response.content or b"")
+            problem = self.problem(reply, response.error)
+            if problem is None:
+                response.success()
+                return reply
+            response.failure(problem)
+        envelope = reply.body if isinstance(reply.body, dict) and "error" in reply.body else None
+        raise ServiceError(status, envelope or {"error": {"message": problem}}, method, path)
+
+    def problem(self, reply: Reply, error: Any) -> str | None:
+        """Why this reply is a failure, or None."""
+        if reply.status == 0:
+            return f"no response: {error}"
+        if not 200 <= reply.status < 300 and reply.status not in self.accept:
+            return f"HTTP {reply.status}: {reply.body!r}"[:500]
+        if not isinstance(reply.body, dict):
+            return f"HTTP {reply.status} without a JSON object body"
+        return self.check(reply) if self.check else None
+
+
+def has(field: str) -> Check:
+    """A check that the reply holds a non-empty `field`."""
+    return lambda reply: None if reply.body.get(field) else f"no {field} in the response"
 
 
 def _amount() -> int:
@@ -110,8 +219,27 @@ def _amount() -> int:
     return random.randrange(30_000, 100_001, 100)
 
 
+P = ParamSpec("P")
+U = TypeVar("U", bound="O2OUser")
+
+
+def flow(
+    body: Callable[Concatenate[U, P], None],
+) -> Callable[Concatenate[U, P], None]:
+    """A task that ends at the first failed request (Locust has already recorded it)."""
+
+    @functools.wraps(body)
+    def run(user: U, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            body(user, *args, **kwargs)
+        except ServiceError as error:
+            log.debug("task %s ended: %s", body.__name__, error)
+
+    return run
+
+
 class O2OUser(HttpUser):
-    """Shared plumbing: checked requests, the user's own shopper, claiming."""
+    """Shared plumbing: the client over this user's session, its own shopper, claiming."""
 
     abstract = True
     host = HOSTS[0] if HOSTS else None  # so that O2O_LT_HOSTS alone is enough, without --host
@@ -122,130 +250,77 @@ class O2OUser(HttpUser):
         super().__init__(*args, **kwargs)
         if HOSTS:  # spread users over instances when there is no load balancer in front
             self.client.base_url = HOSTS[next(self._numbers) % len(HOSTS)]
-        self.shopper_key = ""
+        self.transport = LocustTransport(self.client)
+        self.admin = Service(self.transport, ADMIN_KEY)
+        self.shopper: Shopper | None = None
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        name: str,
-        key: str,
-        expect: int | tuple[int, ...],
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-        check: Check | None = None,
-    ) -> tuple[int, Any]:
-        """One request under `name`; a failure unless the status is expected and `check` passes.
+    def register_shopper(self) -> Shopper:
+        """A new shopper for this user (at the start, and when one has had their fill)."""
+        with self.transport.expect(setup=True, check=has("api_key")):
+            self.shopper = self.admin.shopper(f"Load shopper {uuid.uuid4().hex[:10]}")
+        return self.shopper
 
-        Returns (status, JSON body), the body None on failure; status 0 when no response came.
-        """
-        expected = (expect,) if isinstance(expect, int) else expect
-        all_headers = _bearer(key) | (headers or {})
-        with self.client.request(
-            method,
-            API + path,
-            name=name,
-            json=json_body,
-            headers=all_headers,
-            catch_response=True,
-        ) as resp:
-            status = resp.status_code
-            try:
-                body = resp.json() if resp.content else None
-            except ValueError:
-                body = None
-            if status not in expected:
-                resp.failure(f"HTTP {status} (expected {'/'.join(map(str, expected))}): {body}")
-                return status, None
-            if not isinstance(body, dict):
-                resp.failure(f"HTTP {status} without a JSON object body")
-                return status, None
-            problem = check(status, body) if check else None
-            if problem:
-                resp.failure(problem)
-                return status, None
-            resp.success()
-            return status, body
-
-    def register_shopper(self) -> bool:
-        tag = uuid.uuid4().hex[:10]
-        _, body = self.call(
-            "POST",
-            "/shoppers",
-            name="[setup] /shoppers",
-            key=ADMIN_KEY,
-            expect=201,
-            json_body={"name": f"Load shopper {tag}"},
-            check=lambda _s, b: None if b and b.get("api_key") else "no api_key in the response",
-        )
-        if body is None:
-            return False
-        self.shopper_key = body["api_key"]
-        return True
+    def me(self) -> Shopper:
+        """This user's shopper, registered if the first attempt failed."""
+        return self.shopper or self.register_shopper()
 
     def on_start(self) -> None:
-        self.register_shopper()
+        try:
+            self.register_shopper()
+        except ServiceError:
+            pass  # recorded; the first task tries again
 
-    def claim(self, channel: str) -> dict[str, Any] | None:
+    def claim(self, channel: str) -> Coupon | None:
         """Claim a coupon from this process's campaign; None when there is nothing to go on."""
-        if not self.shopper_key and not self.register_shopper():
-            return None
+        shopper = self.me()
         campaign_id = FIXTURES.campaign(self)
-        if campaign_id is None:
-            return None
-        handled = ("per_shopper_limit_reached", "campaign_exhausted", "campaign_not_active")
 
-        def check(status: int, body: Any) -> str | None:
-            if status == 409:
-                code = _error_code(body)
-                return None if code in handled else f"409 {code}"
-            if not body or body.get("status") != "available" or not body.get("code"):
-                return f"claimed coupon is not available: {body}"
+        def available(reply: Reply) -> str | None:
+            if reply.status == 409:
+                code = reply.body.get("error", {}).get("code")
+                return None if code in CLAIM_REFUSALS else f"409 {code}"
+            if reply.body.get("status") != "available" or not reply.body.get("code"):
+                return f"claimed coupon is not available: {reply.body}"
             return None
 
-        status, body = self.call(
-            "POST",
-            f"/campaigns/{campaign_id}/claims",
-            name="/campaigns/[id]/claims",
-            key=self.shopper_key,
-            expect=(201, 409),
-            json_body={"channel": channel},
-            check=check,
-        )
-        if status == 409 and body is not None:
-            if _error_code(body) == "per_shopper_limit_reached":
+        try:
+            with self.transport.expect(accept=(409,), check=available):
+                return shopper.claim(campaign_id, channel)
+        except ServiceError as refused:
+            if refused.code == "per_shopper_limit_reached":
                 self.register_shopper()  # this shopper has had their fill: a new one walks in
-            else:
+            elif refused.code in CLAIM_REFUSALS:
                 FIXTURES.retire_campaign(campaign_id)
+            else:
+                raise
             return None
-        return body if status == 201 else None
 
-    def qr_token(self, code: str) -> str | None:
-        _, body = self.call(
-            "GET",
-            f"/coupons/{code}/qr-token",
-            name="/coupons/[code]/qr-token",
-            key=self.shopper_key,
-            expect=200,
-            check=lambda _s, b: None if b and b.get("token") else "no token in the response",
-        )
-        return body["token"] if body else None
+    def show_qr(self, coupon: Coupon) -> str:
+        """The coupon's QR token, as the shopper's phone shows it."""
+        with self.transport.expect(check=has("token")):
+            return self.me().show_qr(coupon)
 
-    def payment_code(self) -> str | None:
-        _, body = self.call(
-            "GET",
-            "/me/payment-code",
-            name="/me/payment-code",
-            key=self.shopper_key,
-            expect=200,
-            check=lambda _s, b: (
-                None
-                if b and len(str(b.get("auth_code", ""))) == 18
-                else f"not an 18-digit auth_code: {b}"
-            ),
-        )
-        return body["auth_code"] if body else None
+    def payment_code(self) -> str:
+        """The shopper's one-time 18-digit payment code."""
+
+        def eighteen_digits(reply: Reply) -> str | None:
+            code = str(reply.body.get("auth_code", ""))
+            return None if len(code) == 18 else f"not an 18-digit auth_code: {reply.body}"
+
+        with self.transport.expect(check=eighteen_digits):
+            return self.me().payment_code()
+
+
+def paid(amount: int | None = None) -> Check:
+    """A check that a payment succeeded (for `amount` fen, if given)."""
+
+    def check(reply: Reply) -> str | None:
+        payment = reply.body
+        if payment.get("status") == "succeeded" and amount in (None, payment.get("amount")):
+            return None
+        return f"payment did not succeed for {amount}: {payment}"
+
+    return check
 
 
 class _Fixtures:
@@ -254,33 +329,26 @@ class _Fixtures:
     def __init__(self) -> None:
         self._lock = BoundedSemaphore()
         self._campaign_id: str | None = FIXED_CAMPAIGN_ID
-        self._stores: list[tuple[str, str]] = []  # (store_id, clerk api key)
+        self._clerks: list[Clerk] = []  # one per store
         self._next_store = itertools.count()
 
-    def campaign(self, user: O2OUser) -> str | None:
+    def campaign(self, user: O2OUser) -> str:
+        """This process's campaign, created by the first user who needs it."""
         if self._campaign_id:
             return self._campaign_id
         with self._lock:  # one greenlet creates it, the others wait and reuse it
             if self._campaign_id is None:
-                tag = uuid.uuid4().hex[:8]
-                _, body = user.call(
-                    "POST",
-                    "/campaigns",
-                    name="[setup] /campaigns",
-                    key=ADMIN_KEY,
-                    expect=201,
-                    json_body={
-                        "name": f"Load test {tag}: 50 off 300",
-                        "discount": DISCOUNT,
-                        "total_quantity": TOTAL_QUANTITY,
-                        "per_shopper_limit": PER_SHOPPER_LIMIT,
-                        "valid_days_after_claim": 30,
-                        "channels": ["in_store", "online"],
-                    },
-                )
-                if body is not None:
-                    self._campaign_id = body["id"]
-                    log.info("campaign %s created for this process", self._campaign_id)
+                with user.transport.expect(setup=True):
+                    campaign = user.admin.campaign(
+                        name=f"Load test {uuid.uuid4().hex[:8]}: 50 off 300",
+                        discount=DISCOUNT,
+                        total_quantity=TOTAL_QUANTITY,
+                        per_shopper_limit=PER_SHOPPER_LIMIT,
+                        valid_days_after_claim=30,
+                        channels=["in_store", "online"],
+                    )
+                self._campaign_id = campaign.id
+                log.info("campaign %s created for this process", self._campaign_id)
             return self._campaign_id
 
     def retire_campaign(self, campaign_id: str) -> None:
@@ -290,43 +358,19 @@ class _Fixtures:
                 log.warning("campaign %s exhausted or inactive, switching", campaign_id)
                 self._campaign_id = None
 
-    def store(self, user: O2OUser) -> tuple[str, str] | None:
-        """A (store_id, clerk key) pair; stores are handed out round-robin, created on demand."""
+    def clerk(self, user: O2OUser) -> Clerk:
+        """A store's clerk, on `user`'s session; stores go round-robin, created on demand."""
         slot = next(self._next_store) % STORES_PER_PROCESS
         with self._lock:
-            while len(self._stores) <= slot:
-                created = self._create_store(user)
-                if created is None:
-                    return None
-                self._stores.append(created)
-            return self._stores[slot]
-
-    @staticmethod
-    def _create_store(user: O2OUser) -> tuple[str, str] | None:
-        tag = uuid.uuid4().hex[:8]
-        _, store = user.call(
-            "POST",
-            "/stores",
-            name="[setup] /stores",
-            key=ADMIN_KEY,
-            expect=201,
-            json_body={"name": f"Load test store {tag}", "city": "Hangzhou"},
-        )
-        if store is None:
-            return None
-        _, clerk = user.call(
-            "POST",
-            "/clerks",
-            name="[setup] /clerks",
-            key=ADMIN_KEY,
-            expect=201,
-            json_body={"name": f"Clerk {tag}", "store_id": store["id"]},
-            check=lambda _s, b: None if b and b.get("api_key") else "no api_key in the response",
-        )
-        if clerk is None:
-            return None
-        log.info("store %s with clerk %s created for this process", store["id"], clerk["id"])
-        return store["id"], clerk["api_key"]
+            while len(self._clerks) <= slot:
+                tag = uuid.uuid4().hex[:8]
+                with user.transport.expect(setup=True):
+                    store = user.admin.store(f"Load test store {tag}", "Hangzhou")
+                with user.transport.expect(setup=True, check=has("api_key")):
+                    clerk = user.admin.clerk(store, f"Clerk {tag}")
+                log.info("store %s with clerk %s created for this process", store.id, clerk.id)
+                self._clerks.append(clerk)
+            return self._clerks[slot].using(user.transport)
 
 
 FIXTURES = _Fixtures()
@@ -338,83 +382,45 @@ class ShopperUser(O2OUser):
     weight = 1
 
     @task(2)
+    @flow
     def browse(self) -> None:
-        if not self.shopper_key:
-            return
-        self.call(
-            "GET",
-            "/campaigns?claimable=true",
-            name="/campaigns?claimable=true",
-            key=self.shopper_key,
-            expect=200,
-        )
-        self.call(
-            "GET",
-            "/me/coupons?status=available",
-            name="/me/coupons?status=available",
-            key=self.shopper_key,
-            expect=200,
-        )
+        shopper = self.me()
+        shopper.claimable()
+        shopper.coupons("available")
 
     @task(3)
+    @flow
     def buy_online(self) -> None:
         coupon = self.claim(random.choice(("app", "public_account")))
         if coupon is None:
             return
-        code = coupon["code"]
-        self.call("GET", "/me/coupons", name="/me/coupons", key=self.shopper_key, expect=200)
-        if self.qr_token(code) is None:
-            return
-        amount = _amount()
+        shopper = self.me()
+        shopper.coupons()
+        self.show_qr(coupon)
 
-        def order_ok(_status: int, order: Any) -> str | None:
-            if order.get("channel") != "online" or order.get("coupon_code") != code:
+        def applied(reply: Reply) -> str | None:
+            order = reply.body
+            if order.get("channel") != "online" or order.get("coupon_code") != coupon.code:
                 return f"unexpected order: {order}"
             if order.get("discount_amount", 0) <= 0 or order.get("status") != "awaiting_payment":
                 return f"coupon not applied: {order}"
             return None
 
-        _, order = self.call(
-            "POST",
-            "/orders",
-            name="/orders (online)",
-            key=self.shopper_key,
-            expect=201,
-            json_body={"amount": amount, "coupon_code": code},
-            check=order_ok,
-        )
-        if order is None:
-            return
-        body = {"method": random.choice(PAYMENT_METHODS), "flow": "online"}
+        with self.transport.expect("online", check=applied):
+            order = shopper.checkout(_amount(), coupon=coupon)
+        method = random.choice(PAYMENT_METHODS)
         if random.random() < DECLINE_RATE:
-            self.call(
-                "POST",
-                f"/orders/{order['id']}/payments",
-                name="/orders/[id]/payments (online, declined)",
-                key=self.shopper_key,
-                expect=201,
-                json_body=body,
-                headers={"O2O-Mock-Outcome": "declined"},
-                check=lambda _s, p: (
-                    None
-                    if p.get("status") == "failed" and p.get("failure_code") == "declined"
-                    else f"expected a declined payment: {p}"
-                ),
-            )
-        self.call(
-            "POST",
-            f"/orders/{order['id']}/payments",
-            name="/orders/[id]/payments (online)",
-            key=self.shopper_key,
-            expect=201,
-            json_body=body,
-            headers={"Idempotency-Key": uuid.uuid4().hex},
-            check=lambda _s, p: (
-                None
-                if p.get("status") == "succeeded" and p.get("amount") == order["payable_amount"]
-                else f"payment did not succeed for {order['payable_amount']}: {p}"
-            ),
-        )
+
+            def declined(reply: Reply) -> str | None:
+                payment = reply.body
+                if payment.get("status") == "failed" and payment.get("failure_code") == "declined":
+                    return None
+                return f"expected a declined payment: {payment}"
+
+            with self.transport.expect("online, declined", check=declined):
+                shopper.pay(order, method, outcome="declined")
+        with self.transport.expect("online", check=paid(order.payable_amount)):
+            shopper.pay(order, method, idempotency_key=uuid.uuid4().hex)
 
 
 class InStoreUser(O2OUser):
@@ -424,125 +430,83 @@ class InStoreUser(O2OUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.store_id = self.clerk_key = ""
-        self.has_store()
+        self._clerk: Clerk | None = None
+        try:
+            self.clerk()
+        except ServiceError:
+            pass  # recorded; the first task tries again
 
-    def has_store(self) -> bool:
-        """This user's store and clerk, fetched (or created) until it works once."""
-        if not self.clerk_key:
-            store = FIXTURES.store(self)
-            if store is not None:
-                self.store_id, self.clerk_key = store
-        return bool(self.clerk_key)
+    def clerk(self) -> Clerk:
+        """This user's store clerk, fetched (or created) until it works once."""
+        if self._clerk is None:
+            self._clerk = FIXTURES.clerk(self)
+        return self._clerk
 
-    def _checkout(self, amount: int, qr_token: str | None, code: str | None) -> None:
+    def _checkout(self, amount: int, qr_token: str | None, coupon: Coupon | None) -> None:
         """The clerk checks out `amount` (with the coupon's token, if any) and takes payment."""
+        clerk, shopper = self.clerk(), self.me()
+        code = coupon.code if coupon else None
 
-        def order_ok(_status: int, order: Any) -> str | None:
-            if order.get("channel") != "in_store" or order.get("store_id") != self.store_id:
+        def rung_up(reply: Reply) -> str | None:
+            order = reply.body
+            if order.get("channel") != "in_store" or order.get("store_id") != clerk.store_id:
                 return f"unexpected order: {order}"
             if order.get("coupon_code") != code or order.get("status") != "awaiting_payment":
                 return f"unexpected order: {order}"
             return None
 
-        body: dict[str, Any] = {"amount": amount}
-        if qr_token:
-            body["qr_token"] = qr_token
-        _, order = self.call(
-            "POST",
-            "/orders",
-            name="/orders (in_store)",
-            key=self.clerk_key,
-            expect=201,
-            json_body=body,
-            check=order_ok,
-        )
-        if order is None:
-            return
+        with self.transport.expect("in_store", check=rung_up):
+            order: Order = clerk.checkout(amount, qr=qr_token)
         auth_code = self.payment_code()
-        if auth_code is None:
-            return
-        _, payment = self.call(
-            "POST",
-            f"/orders/{order['id']}/payments",
-            name="/orders/[id]/payments (clerk_scan)",
-            key=self.clerk_key,
-            expect=201,
-            json_body={
-                "method": random.choice(PAYMENT_METHODS[:2]),
-                "flow": "clerk_scan",
-                "auth_code": auth_code,
-            },
-            headers={"Idempotency-Key": f"till-{self.store_id}-{order['id']}"},
-            check=lambda _s, p: (
-                None
-                if p.get("status") == "succeeded" and p.get("amount") == order["payable_amount"]
-                else f"payment did not succeed for {order['payable_amount']}: {p}"
-            ),
-        )
-        if payment is None:
-            return
-        status = "paid"
-        if random.random() < REFUND_RATE and payment["amount"] > 100:
-            part = random.randrange(100, payment["amount"], 100)
-            _, refund = self.call(
-                "POST",
-                f"/payments/{payment['id']}/refunds",
-                name="/payments/[id]/refunds (partial)",
-                key=self.clerk_key,
-                expect=201,
-                json_body={"amount": part, "reason": "one item returned"},
-                headers={"Idempotency-Key": uuid.uuid4().hex},
-                check=lambda _s, r: None if r.get("amount") == part else f"refund: {r}",
+        till_key = f"till-{clerk.store_id}-{order.id}"
+        with self.transport.expect("clerk_scan", check=paid(order.payable_amount)):
+            payment = clerk.take_payment(
+                order, auth_code, random.choice(PAYMENT_METHODS[:2]), idempotency_key=till_key
             )
-            if refund is not None:
-                status = "partially_refunded"
-        self.call(
-            "GET",
-            f"/orders/{order['id']}",
-            name="/orders/[id]",
-            key=self.shopper_key,
-            expect=200,
-            check=lambda _s, o: (
-                None if o.get("status") == status else f"order is {o.get('status')}, not {status}"
-            ),
-        )
+        status = "paid"
+        if random.random() < REFUND_RATE and payment.amount > 100:
+            part = random.randrange(100, payment.amount, 100)
+
+            def refunded(reply: Reply) -> str | None:
+                return None if reply.body.get("amount") == part else f"refund: {reply.body}"
+
+            with self.transport.expect("partial", check=refunded):
+                clerk.refund(payment, part, "one item returned", idempotency_key=uuid.uuid4().hex)
+            status = "partially_refunded"
+
+        def settled(reply: Reply) -> str | None:
+            now = reply.body.get("status")
+            return None if now == status else f"order is {now}, not {status}"
+
+        with self.transport.expect(check=settled):
+            shopper.order(order)
 
     @task(5)
+    @flow
     def purchase_with_coupon(self) -> None:
-        if not self.has_store():
-            return
+        clerk = self.clerk()
         coupon = self.claim(random.choice(CLAIM_CHANNELS))
         if coupon is None:
             return
-        token = self.qr_token(coupon["code"])
-        if token is None:
-            return
+        token = self.show_qr(coupon)
         amount = _amount()
 
-        def scan_ok(_status: int, scan: Any) -> str | None:
+        def applicable(reply: Reply) -> str | None:
+            scan = reply.body
             if not scan.get("applicable") or scan.get("reasons"):
                 return f"coupon not applicable: {scan.get('reasons')}"
             if scan.get("payable_amount") != amount - scan.get("discount_amount", 0):
                 return f"payable does not add up: {scan}"
             return None
 
-        _, scan = self.call(
-            "POST",
-            "/scans",
-            name="/scans",
-            key=self.clerk_key,
-            expect=200,
-            json_body={"qr_token": token, "amount": amount},
-            check=scan_ok,
-        )
-        if scan is not None:
-            self._checkout(amount, token, coupon["code"])
+        with self.transport.expect(check=applicable):
+            clerk.scan(token, amount)
+        self._checkout(amount, token, coupon)
 
     @task(1)
+    @flow
     def purchase_without_coupon(self) -> None:
-        if self.has_store() and (self.shopper_key or self.register_shopper()):
-            self._checkout(random.randrange(1_000, 50_001, 100), None, None)
+        self._checkout(random.randrange(1_000, 50_001, 100), None, None)
 
 
 @events.test_start.add_listener
@@ -556,13 +520,11 @@ def _preflight(environment: Environment, **_: Any) -> None:
     hosts = HOSTS or ([environment.host.rstrip("/")] if environment.host else [])
     problems = []
     for host in hosts:
-        request = urllib.request.Request(f"{host}{API}/stores?limit=1", headers=_bearer(ADMIN_KEY))
         try:
-            with urllib.request.urlopen(request, timeout=10) as resp:
-                json.load(resp)
-        except urllib.error.HTTPError as exc:
-            hint = " (is O2O_ADMIN_KEY the service's admin key?)" if exc.code == 401 else ""
-            problems.append(f"GET {host}{API}/stores -> HTTP {exc.code}{hint}")
+            Service(OverHttp(host, timeout=10), ADMIN_KEY).get("/stores?limit=1")
+        except ServiceError as exc:
+            hint = " (is O2O_ADMIN_KEY the service's admin key?)" if exc.status == 401 else ""
+            problems.append(f"GET {host}{PREFIX}/stores -> HTTP {exc.status}{hint}")
         except (OSError, ValueError) as exc:
             problems.append(f"{host} does not answer as the O2O service: {exc}")
         else:

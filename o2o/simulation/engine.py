@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from o2o.testing.flow import Clerk, Order, Payment, Service, Shopper
-from o2o.testing.transport import ServiceError
+from o2o.client import Clerk, Order, Payment, Service, ServiceError, Shopper
 
 Progress = Callable[[int, int], None]
 SCENARIO_ONLY = ("key", "stores", "appeal", "basket")  # campaign fields the API does not take

@@ -12,11 +12,20 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from o2o.client import InProcess, OverHttp, Service
 from o2o.simulation.engine import simulate
 from o2o.simulation.report import build_report, check_invariants, render, to_json
 from o2o.simulation.scenario import load_scenario
-from o2o.testing.flow import Service
-from o2o.testing.transport import InProcess, OverHttp
+
+# What the simulation relies on (the documented defaults: POLL_AFTER_SECONDS follows the mock's
+# paying delay), passed to the in-process app so that exported O2O_* variables do not change it.
+SETTINGS = {
+    "O2O_SANDBOX": True,
+    "O2O_QR_TOKEN_TTL": 300,
+    "O2O_ORDER_TTL": 900,
+    "O2O_PAYMENT_CODE_TTL": 60,
+    "O2O_MOCK_PAYING_SECONDS": 5,
+}
 
 
 @contextmanager
@@ -34,9 +43,9 @@ def _service(url: str | None, admin_key: str | None, database_url: str | None) -
         key = f"simulate-{secrets.token_hex(8)}"
         app = create_app(
             {
+                **SETTINGS,
                 "SQLALCHEMY_DATABASE_URI": database_url
                 or f"sqlite:///{Path(workdir) / 'sim.sqlite3'}",
-                "O2O_SANDBOX": True,
                 "O2O_ADMIN_KEY": key,
                 "O2O_SECRET_KEY": secrets.token_hex(16),
             }

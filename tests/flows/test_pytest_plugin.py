@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,14 @@ from tests.live import live_server
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
+# What picks the plugin's live mode: each test here chooses it, never the shell running pytest.
+LIVE_MODE_VARIABLES = ("O2O_TEST_URL", "O2O_TEST_ADMIN_KEY", "O2O_ADMIN_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _no_live_mode_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in LIVE_MODE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def readme_example() -> str:
@@ -24,7 +34,7 @@ FLOW_TEST = readme_example()
 
 TIME_TRAVEL_TEST = """
 import pytest
-from o2o.testing import ServiceError
+from o2o.client import ServiceError
 
 def test_time_travel(o2o, o2o_clock):
     o2o_clock.freeze("2026-12-01T00:00:00Z")
@@ -43,6 +53,19 @@ def test_time_travel(o2o, o2o_clock):
     assert clerk.scan(shopper.show_qr(coupon), 39900).applicable is True
     o2o_clock.advance(days=2)
     assert shopper.coupon(coupon).status == "expired"
+"""
+
+DOCUMENTED_TTLS_TEST = """
+def test_the_documented_ttls(o2o, o2o_clock):
+    o2o_clock.freeze("2026-12-01T10:00:00+08:00")
+    clerk, shopper = o2o.clerk(o2o.store()), o2o.shopper()
+    qr = shopper.show_qr(shopper.claim(o2o.campaign()))
+    o2o_clock.advance(minutes=2)  # the QR token lives 300 s
+    order = clerk.checkout(39900, qr=qr)
+    o2o_clock.advance(minutes=2)  # the order holds its coupon 900 s
+    code = shopper.payment_code()
+    o2o_clock.advance(seconds=30)  # the payment code lives 60 s
+    assert clerk.take_payment(order, code).status == "succeeded"
 """
 
 
@@ -70,3 +93,35 @@ def test_plugin_tests_travel_in_time_without_sleeping(pytester: pytest.Pytester)
     pytester.makepyfile(test_time=TIME_TRAVEL_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_the_in_process_service_keeps_its_ttls_whatever_the_environment_says(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, seconds in (("O2O_ORDER_TTL", 60), ("O2O_QR_TOKEN_TTL", 30)):
+        monkeypatch.setenv(name, str(seconds))
+    monkeypatch.setenv("O2O_PAYMENT_CODE_TTL", "10")
+    pytester.makepyfile(test_ttls=DOCUMENTED_TTLS_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_o2o_test_url_sends_the_fixtures_to_a_live_service(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("O2O_TEST_URL", "http://127.0.0.1:9")  # nothing listens: it must fail
+    monkeypatch.setenv("O2O_TEST_ADMIN_KEY", "any-key")
+    pytester.makepyfile(test_flow=FLOW_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Connection refused*"])
+
+
+def test_importing_the_plugin_loads_neither_pytest_nor_flask_nor_the_app() -> None:
+    code = (
+        "import sys, o2o.testing.plugin; "
+        "print(sorted(m for m in ('pytest', 'flask', 'sqlalchemy', 'o2o.client', 'o2o.api') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -73,7 +73,8 @@ def test_a_scenario_that_does_not_validate_is_a_clear_error(tmp_path: Path) -> N
 
 def test_it_drives_a_live_server_through_the_public_api(tmp_path: Path) -> None:
     key = "live-admin"
-    with live_server(tmp_path, seed=False, O2O_SANDBOX="1", O2O_ADMIN_KEY=key) as url:
+    settings = {name: str(int(value)) for name, value in simulation_run.SETTINGS.items()}
+    with live_server(tmp_path, seed=False, **settings, O2O_ADMIN_KEY=key) as url:
         result = CliRunner().invoke(
             simulate_command,
             ["--shoppers", "15", "--days", "2", "--url", url, "--admin-key", key],
