@@ -87,6 +87,7 @@ def expire_coupons_command() -> None:
 )
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path))
 def simulate_command(
+    *,
     scenario_path: Path,
     shoppers: int,
     days: int,

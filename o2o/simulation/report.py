@@ -18,35 +18,40 @@ def _yuan(fen: int) -> str:
     return f"¥{fen / 100:,.2f}"
 
 
-def build_report(
-    world: World, scenario: dict[str, Any], *, shoppers: int, days: int, seed: int
-) -> dict[str, Any]:
-    """Per campaign, per store, per channel; payment outcomes; refunds; checks to fill in."""
-    service = world.service
+CAMPAIGN_FIGURES = (
+    "total_quantity",
+    "claimed",
+    "redeemed",
+    "expired",
+    "available",
+    "reserved",
+    "redemption_rate",
+    "discount_total",
+    "gmv",
+    "by_channel",
+)
+
+
+def _campaigns(world: World) -> tuple[dict[str, Any], dict[str, Counter[str]]]:
+    """Each campaign's figures, and what its coupons did at each store."""
     store_keys = {v: k for k, v in world.stores.items()}
     campaigns: dict[str, Any] = {}
     stores: dict[str, Counter[str]] = {key: Counter() for key in world.stores}
     for key, campaign_id in sorted(world.campaigns.items()):
-        stats = service.stats(campaign_id)
-        campaigns[key] = {
-            k: stats[k]
-            for k in (
-                "total_quantity",
-                "claimed",
-                "redeemed",
-                "expired",
-                "available",
-                "reserved",
-                "redemption_rate",
-                "discount_total",
-                "gmv",
-                "by_channel",
-            )
-        }
+        stats = world.service.stats(campaign_id)
+        campaigns[key] = {figure: stats[figure] for figure in CAMPAIGN_FIGURES}
         for row in stats["by_store"]:
             stores[store_keys[row["store_id"]]].update(
                 {f"coupon_{k}": row[k] for k in ("redeemed", "discount_total", "gmv")}
             )
+    return campaigns, stores
+
+
+def build_report(
+    world: World, scenario: dict[str, Any], *, shoppers: int, days: int, seed: int
+) -> dict[str, Any]:
+    """Per campaign, per store, per channel; payment outcomes; refunds; checks to fill in."""
+    campaigns, stores = _campaigns(world)
     payments, sales = _payments(world)
     for store_key, paid in sales.items():
         stores[store_key].update(paid)

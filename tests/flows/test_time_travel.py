@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from o2o.testing import Service, ServiceError
-from o2o.testing.flow import Clock
+from o2o.client import Clock, Service, ServiceError
 
 
 @pytest.fixture
