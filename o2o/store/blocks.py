@@ -182,7 +182,7 @@ def payable_predicates(role: Role | None) -> dict[str, ColumnElement[bool]]:
         predicates["caller_may_pay"] = ORDERS.c.shopper_id == shopper
     if role is not None:
         predicates["channel_matches"] = ORDERS.c.channel == pay("channel", ORDERS.c.channel.type)
-    predicates["awaiting_payment"] = ORDERS.c.status == OrderStatus.AWAITING_PAYMENT
+    predicates["awaits_payment"] = ORDERS.c.status == OrderStatus.AWAITING_PAYMENT
     predicates["not_lapsed"] = ORDERS.c.expires_at > pay("at", ORDERS.c.expires_at.type)
     predicates["reservation_stands"] = or_(
         ORDERS.c.coupon_code.is_(None),

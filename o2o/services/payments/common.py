@@ -82,7 +82,7 @@ def payable_order(request: PaymentRequest) -> Order:
         raise O2OError(ErrorCode.FORBIDDEN, "This order belongs to another store.")
     if not found.holds("channel_matches"):
         raise field_error("flow", f"A {order.channel} order cannot be paid with {request.flow}.")
-    if found.holds("awaiting_payment") and not found.holds("not_lapsed"):
+    if found.holds("awaits_payment") and not found.holds("not_lapsed"):
         expire_if_lapsed(order, request.now)
         db.session.commit()
     if order.status != OrderStatus.AWAITING_PAYMENT:

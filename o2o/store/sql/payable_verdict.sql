@@ -14,7 +14,7 @@ SELECT orders.id,
     orders.paid_at,
     orders.store_id = %(pay__store_id)s::VARCHAR AS caller_may_pay,
     orders.channel = %(pay__channel)s::VARCHAR AS channel_matches,
-    orders.status = %(status_1)s::VARCHAR AS awaiting_payment,
+    orders.status = %(status_1)s::VARCHAR AS awaits_payment,
     orders.expires_at > %(pay__at)s::TIMESTAMP WITHOUT TIME ZONE AS not_lapsed,
     orders.coupon_code IS NULL OR (EXISTS (SELECT coupons.code
 FROM coupons
