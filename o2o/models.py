@@ -88,9 +88,11 @@ def _days_later(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(days_later, "sqlite")
 def _days_later_sqlite(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
-    # Whole days change only the date part: shift it, keep ' HH:MM:SS.ffffff' as it was text.
+    # Whole days change only the date part of the text 'YYYY-MM-DD HH:MM:SS.ffffff': shift the
+    # date alone (date() rounds the time to milliseconds, so 23:59:59.9995 would roll over),
+    # and keep ' HH:MM:SS.ffffff' as it was.
     moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(date({moment}, {days} || ' days') || substr({moment}, 11))"
+    return f"(date(substr({moment}, 1, 10), {days} || ' days') || substr({moment}, 11))"
 
 
 @compiles(days_later, "postgresql")
