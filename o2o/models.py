@@ -334,23 +334,23 @@ class Coupon(Base):
         return status
 
     @staticmethod
-    def effective_status_sql(now: datetime) -> Any:
+    def effective_status_sql(now: datetime) -> ColumnElement[str]:
         """effective_status() as a SQL expression, for filters and aggregates."""
         lapsed_hold = (
             select(Order.id)
             .where(
                 Order.id == Coupon.order_id,
-                Order.status == OrderStatus.AWAITING_PAYMENT,
-                Order.expires_at <= now,
+                Order.effective_status_sql(now) == OrderStatus.EXPIRED,
             )
             .exists()
         )
+        at = sql_moment(now)
         unused = or_(
             Coupon.status == CouponStatus.AVAILABLE,
             and_(Coupon.status == CouponStatus.RESERVED, lapsed_hold),
         )
         return case(
-            (and_(unused, Coupon.valid_until <= now), CouponStatus.EXPIRED),
+            (and_(unused, Coupon.valid_until <= at), CouponStatus.EXPIRED),
             (unused, CouponStatus.AVAILABLE),
             else_=Coupon.status,
         )
@@ -458,6 +458,14 @@ class Order(Base):
         if self.status == OrderStatus.AWAITING_PAYMENT and now >= self.expires_at:
             return OrderStatus.EXPIRED
         return OrderStatus(self.status)
+
+    @staticmethod
+    def effective_status_sql(now: datetime) -> ColumnElement[str]:
+        """effective_status() as a SQL expression."""
+        lapsed = and_(
+            Order.status == OrderStatus.AWAITING_PAYMENT, Order.expires_at <= sql_moment(now)
+        )
+        return case((lapsed, OrderStatus.EXPIRED), else_=Order.status)
 
     def is_payable(self, now: datetime) -> bool:
         return self.effective_status(now) == OrderStatus.AWAITING_PAYMENT
