@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Integer,
@@ -18,11 +19,17 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    literal,
+    not_,
     or_,
     select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from o2o.extensions import Base
@@ -54,6 +61,44 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def sql_moment(moment: datetime) -> ColumnElement[datetime]:
+    """A point in time bound as UTCDateTime: naive UTC, in the database's own format (on
+    SQLite the text 'YYYY-MM-DD HH:MM:SS.ffffff'), so it compares exactly with stored ones."""
+    return literal(moment, UTCDateTime())
+
+
+class days_later(FunctionElement[datetime]):  # noqa: N801 - reads as the SQL function it is
+    """SQL `moment + days` whole days, exact to the microsecond on SQLite and PostgreSQL:
+    `days_later(sql_moment(now), Campaign.wait_days_after_claim)` is
+    `now + timedelta(days=wait_days_after_claim)`."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "days_later"
+
+
+@compiles(days_later)
+def _days_later(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(
+        f"days_later() is written for SQLite and PostgreSQL, not {compiler.dialect.name}"
+    )
+
+
+@compiles(days_later, "sqlite")
+def _days_later_sqlite(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
+    # Whole days change only the date part of the text 'YYYY-MM-DD HH:MM:SS.ffffff': shift the
+    # date alone (date() rounds the time to milliseconds, so 23:59:59.9995 would roll over),
+    # and keep ' HH:MM:SS.ffffff' as it was.
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(date(substr({moment}, 1, 10), {days} || ' days') || substr({moment}, 11))"
+
+
+@compiles(days_later, "postgresql")
+def _days_later_postgresql(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({moment} + make_interval(days => {days}))"
 
 
 # Kept for o2o.simulation.scenario, which still imports them; new code uses the enums.
@@ -188,6 +233,50 @@ class Campaign(Base):
                 reasons.append(Reason.COUPON_WOULD_NEVER_BE_VALID)
         return reasons
 
+    @classmethod
+    def claim_blockers_sql(cls, now: datetime) -> dict[Reason, ColumnElement[bool]]:
+        """claim_blockers() in SQL: per reason, a predicate true (never NULL) of a campaign
+        row exactly when that reason is among claim_blockers(now)."""
+        reasons, never_valid = cls._claim_rules_sql(now)
+        # Like the Python rule, asked only when nothing else blocks the claim.
+        reasons[Reason.COUPON_WOULD_NEVER_BE_VALID] = and_(
+            not_(or_(*reasons.values())), never_valid
+        )
+        return reasons
+
+    @classmethod
+    def claimable_sql(cls, now: datetime) -> ColumnElement[bool]:
+        """`not claim_blockers(now)` in SQL: true of the campaign rows a claim could take now
+        (the per-shopper limit aside)."""
+        reasons, never_valid = cls._claim_rules_sql(now)
+        return not_(or_(*reasons.values(), never_valid))
+
+    @classmethod
+    def _claim_rules_sql(
+        cls, now: datetime
+    ) -> tuple[dict[Reason, ColumnElement[bool]], ColumnElement[bool]]:
+        """The first five reasons of claim_blockers(), and its empty-coupon-window test."""
+        at = sql_moment(now)
+        reasons: dict[Reason, ColumnElement[bool]] = {
+            Reason.CAMPAIGN_NOT_ACTIVE: cls.status != CampaignStatus.ACTIVE,
+            Reason.CLAIM_NOT_STARTED: and_(
+                cls.claim_starts_at.is_not(None), cls.claim_starts_at > at
+            ),
+            Reason.CLAIM_ENDED: and_(cls.claim_ends_at.is_not(None), cls.claim_ends_at <= at),
+            Reason.CAMPAIGN_EXPIRED: and_(cls.valid_until.is_not(None), cls.valid_until <= at),
+            Reason.CAMPAIGN_EXHAUSTED: cls.claimed_count >= cls.total_quantity,
+        }
+        # coupon_window(now) is empty: valid_days_after_claim adds at least a day to its start,
+        # so only valid_until can end it at or before its start, max(now + wait, valid_from).
+        never_valid = and_(
+            cls.valid_until.is_not(None),
+            or_(
+                days_later(at, cls.wait_days_after_claim) >= cls.valid_until,
+                and_(cls.valid_from.is_not(None), cls.valid_from >= cls.valid_until),
+            ),
+        )
+        return reasons, never_valid
+
     def coupon_window(self, claimed_at: datetime) -> tuple[datetime, datetime]:
         """When a coupon claimed at `claimed_at` may be used: relative, clipped to absolute."""
         start = claimed_at + timedelta(days=self.wait_days_after_claim or 0)
@@ -245,23 +334,23 @@ class Coupon(Base):
         return status
 
     @staticmethod
-    def effective_status_sql(now: datetime) -> Any:
+    def effective_status_sql(now: datetime) -> ColumnElement[str]:
         """effective_status() as a SQL expression, for filters and aggregates."""
         lapsed_hold = (
             select(Order.id)
             .where(
                 Order.id == Coupon.order_id,
-                Order.status == OrderStatus.AWAITING_PAYMENT,
-                Order.expires_at <= now,
+                Order.effective_status_sql(now) == OrderStatus.EXPIRED,
             )
             .exists()
         )
+        at = sql_moment(now)
         unused = or_(
             Coupon.status == CouponStatus.AVAILABLE,
             and_(Coupon.status == CouponStatus.RESERVED, lapsed_hold),
         )
         return case(
-            (and_(unused, Coupon.valid_until <= now), CouponStatus.EXPIRED),
+            (and_(unused, Coupon.valid_until <= at), CouponStatus.EXPIRED),
             (unused, CouponStatus.AVAILABLE),
             else_=Coupon.status,
         )
@@ -369,6 +458,14 @@ class Order(Base):
         if self.status == OrderStatus.AWAITING_PAYMENT and now >= self.expires_at:
             return OrderStatus.EXPIRED
         return OrderStatus(self.status)
+
+    @staticmethod
+    def effective_status_sql(now: datetime) -> ColumnElement[str]:
+        """effective_status() as a SQL expression."""
+        lapsed = and_(
+            Order.status == OrderStatus.AWAITING_PAYMENT, Order.expires_at <= sql_moment(now)
+        )
+        return case((lapsed, OrderStatus.EXPIRED), else_=Order.status)
 
     def is_payable(self, now: datetime) -> bool:
         return self.effective_status(now) == OrderStatus.AWAITING_PAYMENT

@@ -139,12 +139,6 @@ def list_campaigns(
             .where(Coupon.campaign_id == Campaign.id, Coupon.shopper_id == principal.shopper_id)
             .scalar_subquery()
         )
-        stmt = stmt.where(
-            Campaign.status == CampaignStatus.ACTIVE,
-            Campaign.claimed_count < Campaign.total_quantity,
-            (Campaign.claim_starts_at.is_(None)) | (Campaign.claim_starts_at <= now),
-            (Campaign.claim_ends_at.is_(None)) | (Campaign.claim_ends_at > now),
-            (Campaign.valid_until.is_(None)) | (Campaign.valid_until > now),
-            held < Campaign.per_shopper_limit,
-        )
+        # The claim rules are Campaign.claimable_sql's; the per-shopper limit is the claim's.
+        stmt = stmt.where(Campaign.claimable_sql(now), held < Campaign.per_shopper_limit)
     return paginate(stmt, Campaign.created_at, Campaign.id, limit, cursor)
