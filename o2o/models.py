@@ -29,11 +29,9 @@ from o2o.extensions import Base
 from o2o.vocabulary import (
     CAMPAIGN_TRANSITIONS,
     CampaignStatus,
-    ClaimChannel,
     CouponStatus,
     DiscountType,
     OrderStatus,
-    PaymentMethod,
     PaymentStatus,
     Reason,
 )
@@ -54,11 +52,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-# Kept for o2o.simulation.scenario, which still imports them; new code uses the enums.
-CLAIM_CHANNELS = tuple(ClaimChannel)
-PAYMENT_METHODS = tuple(PaymentMethod)
 
 
 class Store(Base):
