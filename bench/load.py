@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o2o.vocabulary import PaymentFlow, PaymentMethod, PaymentStatus
+
 REQUEST_TIMEOUT = 30.0
 ERROR_SAMPLES = 5
 # What a broken or slow connection can raise; it is recorded as status 0, never fatal.
@@ -147,12 +149,16 @@ def _checkout_step(spec: dict[str, Any], rec: Recorder) -> Step:
         )
         if order is None:
             return
-        pay = {"method": "wechat_pay", "flow": "clerk_scan", "auth_code": auth_code}
+        pay = {
+            "method": PaymentMethod.WECHAT_PAY,
+            "flow": PaymentFlow.CLERK_SCAN,
+            "auth_code": auth_code,
+        }
         path = f"/api/v1/orders/{order['id']}/payments"
         status, payment = await rec.call(
             "payments", conn, "POST", path, json.dumps(pay).encode(), headers()
         )
-        if payment is not None and payment.get("status") == "succeeded":
+        if payment is not None and payment.get("status") == PaymentStatus.SUCCEEDED:
             rec.checkouts += 1
         elif payment is not None:
             rec.kinds["payments"].fail(status, json.dumps(payment).encode())

@@ -94,6 +94,16 @@ from o2o.client import (
     amount_off,
 )
 from o2o.client.transport import decode, request_headers
+from o2o.vocabulary import (
+    Channel,
+    ClaimChannel,
+    CouponStatus,
+    ErrorCode,
+    MockOutcome,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 ADMIN_KEY = os.environ.get("O2O_ADMIN_KEY", "demo-admin-key")
 HOSTS = [h.strip().rstrip("/") for h in os.environ.get("O2O_LT_HOSTS", "").split(",") if h.strip()]
@@ -106,10 +116,14 @@ REFUND_RATE = float(os.environ.get("O2O_LT_REFUND_RATE", "0.2"))
 DISCOUNT = amount_off(5000, min_spend=30000)
 TOTAL_QUANTITY = 10_000_000  # the schema's maximum
 PER_SHOPPER_LIMIT = 1000  # the schema's maximum; a shopper who reaches it is replaced
-PAYMENT_METHODS = ("wechat_pay", "alipay", "card")
-CLAIM_CHANNELS = ("app", "public_account", "in_store")
+PAYMENT_METHODS = tuple(PaymentMethod)
+CLAIM_CHANNELS = tuple(ClaimChannel)
 # Claims may answer 409 with these codes: a new shopper, or a new campaign, takes over.
-CLAIM_REFUSALS = ("per_shopper_limit_reached", "campaign_exhausted", "campaign_not_active")
+CLAIM_REFUSALS = (
+    ErrorCode.PER_SHOPPER_LIMIT_REACHED.code,
+    ErrorCode.CAMPAIGN_EXHAUSTED.code,
+    ErrorCode.CAMPAIGN_NOT_ACTIVE.code,
+)
 
 log = logging.getLogger("o2o.loadtest")
 
@@ -279,7 +293,7 @@ class O2OUser(HttpUser):
             if reply.status == 409:
                 code = reply.body.get("error", {}).get("code")
                 return None if code in CLAIM_REFUSALS else f"409 {code}"
-            if reply.body.get("status") != "available" or not reply.body.get("code"):
+            if reply.body.get("status") != CouponStatus.AVAILABLE or not reply.body.get("code"):
                 return f"claimed coupon is not available: {reply.body}"
             return None
 
@@ -287,7 +301,7 @@ class O2OUser(HttpUser):
             with self.transport.expect(accept=(409,), check=available):
                 return shopper.claim(campaign_id, channel)
         except ServiceError as refused:
-            if refused.code == "per_shopper_limit_reached":
+            if refused.code == ErrorCode.PER_SHOPPER_LIMIT_REACHED.code:
                 self.register_shopper()  # this shopper has had their fill: a new one walks in
             elif refused.code in CLAIM_REFUSALS:
                 FIXTURES.retire_campaign(campaign_id)
@@ -316,7 +330,10 @@ def paid(amount: int | None = None) -> Check:
 
     def check(reply: Reply) -> str | None:
         payment = reply.body
-        if payment.get("status") == "succeeded" and amount in (None, payment.get("amount")):
+        if payment.get("status") == PaymentStatus.SUCCEEDED and amount in (
+            None,
+            payment.get("amount"),
+        ):
             return None
         return f"payment did not succeed for {amount}: {payment}"
 
@@ -345,7 +362,7 @@ class _Fixtures:
                         total_quantity=TOTAL_QUANTITY,
                         per_shopper_limit=PER_SHOPPER_LIMIT,
                         valid_days_after_claim=30,
-                        channels=["in_store", "online"],
+                        channels=[Channel.IN_STORE, Channel.ONLINE],
                     )
                 self._campaign_id = campaign.id
                 log.info("campaign %s created for this process", self._campaign_id)
@@ -386,12 +403,12 @@ class ShopperUser(O2OUser):
     def browse(self) -> None:
         shopper = self.me()
         shopper.claimable()
-        shopper.coupons("available")
+        shopper.coupons(CouponStatus.AVAILABLE)
 
     @task(3)
     @flow
     def buy_online(self) -> None:
-        coupon = self.claim(random.choice(("app", "public_account")))
+        coupon = self.claim(random.choice((ClaimChannel.APP, ClaimChannel.PUBLIC_ACCOUNT)))
         if coupon is None:
             return
         shopper = self.me()
@@ -400,9 +417,12 @@ class ShopperUser(O2OUser):
 
         def applied(reply: Reply) -> str | None:
             order = reply.body
-            if order.get("channel") != "online" or order.get("coupon_code") != coupon.code:
+            if order.get("channel") != Channel.ONLINE or order.get("coupon_code") != coupon.code:
                 return f"unexpected order: {order}"
-            if order.get("discount_amount", 0) <= 0 or order.get("status") != "awaiting_payment":
+            if (
+                order.get("discount_amount", 0) <= 0
+                or order.get("status") != OrderStatus.AWAITING_PAYMENT
+            ):
                 return f"coupon not applied: {order}"
             return None
 
@@ -413,12 +433,13 @@ class ShopperUser(O2OUser):
 
             def declined(reply: Reply) -> str | None:
                 payment = reply.body
-                if payment.get("status") == "failed" and payment.get("failure_code") == "declined":
+                failed = payment.get("status") == PaymentStatus.FAILED
+                if failed and payment.get("failure_code") == MockOutcome.DECLINED:
                     return None
                 return f"expected a declined payment: {payment}"
 
             with self.transport.expect("online, declined", check=declined):
-                shopper.pay(order, method, outcome="declined")
+                shopper.pay(order, method, outcome=MockOutcome.DECLINED)
         with self.transport.expect("online", check=paid(order.payable_amount)):
             shopper.pay(order, method, idempotency_key=uuid.uuid4().hex)
 
@@ -449,9 +470,12 @@ class InStoreUser(O2OUser):
 
         def rung_up(reply: Reply) -> str | None:
             order = reply.body
-            if order.get("channel") != "in_store" or order.get("store_id") != clerk.store_id:
+            if order.get("channel") != Channel.IN_STORE or order.get("store_id") != clerk.store_id:
                 return f"unexpected order: {order}"
-            if order.get("coupon_code") != code or order.get("status") != "awaiting_payment":
+            if (
+                order.get("coupon_code") != code
+                or order.get("status") != OrderStatus.AWAITING_PAYMENT
+            ):
                 return f"unexpected order: {order}"
             return None
 
@@ -463,7 +487,7 @@ class InStoreUser(O2OUser):
             payment = clerk.take_payment(
                 order, auth_code, random.choice(PAYMENT_METHODS[:2]), idempotency_key=till_key
             )
-        status = "paid"
+        status = OrderStatus.PAID
         if random.random() < REFUND_RATE and payment.amount > 100:
             part = random.randrange(100, payment.amount, 100)
 
@@ -472,7 +496,7 @@ class InStoreUser(O2OUser):
 
             with self.transport.expect("partial", check=refunded):
                 clerk.refund(payment, part, "one item returned", idempotency_key=uuid.uuid4().hex)
-            status = "partially_refunded"
+            status = OrderStatus.PARTIALLY_REFUNDED
 
         def settled(reply: Reply) -> str | None:
             now = reply.body.get("status")

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from o2o.vocabulary import MockOutcome, PaymentStatus
 
-# Kept for o2o.simulation.scenario, which still imports it; new code uses MockOutcome.
-OUTCOMES = tuple(MockOutcome)
 HEADER = "O2O-Mock-Outcome"
 
 

@@ -36,11 +36,9 @@ from o2o.extensions import Base
 from o2o.vocabulary import (
     CAMPAIGN_TRANSITIONS,
     CampaignStatus,
-    ClaimChannel,
     CouponStatus,
     DiscountType,
     OrderStatus,
-    PaymentMethod,
     PaymentStatus,
     Reason,
 )
@@ -99,11 +97,6 @@ def _days_later_sqlite(element: days_later, compiler: SQLCompiler, **kw: Any) ->
 def _days_later_postgresql(element: days_later, compiler: SQLCompiler, **kw: Any) -> str:
     moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"({moment} + make_interval(days => {days}))"
-
-
-# Kept for o2o.simulation.scenario, which still imports them; new code uses the enums.
-CLAIM_CHANNELS = tuple(ClaimChannel)
-PAYMENT_METHODS = tuple(PaymentMethod)
 
 
 class Store(Base):

@@ -5,7 +5,7 @@ store = o2o.store("West Lake")
 clerk, shopper = o2o.clerk(store), o2o.shopper("Li Na")
 coupon = shopper.claim(o2o.campaign(discount=amount_off(5000, min_spend=30000)))
 order = clerk.checkout(39900, qr=shopper.show_qr(coupon))
-assert clerk.take_payment(order, shopper.payment_code()).status == "succeeded"
+assert clerk.take_payment(order, shopper.payment_code()).status == PaymentStatus.SUCCEEDED
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, Self, TypeVar, cast
 
 from o2o.client.transport import Reply, ServiceError, Transport
+from o2o.vocabulary import ClaimChannel, DiscountType, MockOutcome, PaymentFlow, PaymentMethod
 
 T = TypeVar("T")
 
@@ -115,7 +116,7 @@ class Refund(Resource):
 
 def amount_off(amount: int, min_spend: int = 0) -> dict[str, Any]:
     """A discount of `amount` fen off orders of at least `min_spend`."""
-    return {"type": "amount_off", "amount_off": amount, "min_spend": min_spend}
+    return {"type": DiscountType.AMOUNT_OFF, "amount_off": amount, "min_spend": min_spend}
 
 
 def percent_off(
@@ -123,7 +124,7 @@ def percent_off(
 ) -> dict[str, Any]:
     """A discount of `percent` % (rounded down to the fen), capped at `max_discount`."""
     return {
-        "type": "percent_off",
+        "type": DiscountType.PERCENT_OFF,
         "percent_off": percent,
         "max_discount": max_discount,
         "min_spend": min_spend,
@@ -132,7 +133,12 @@ def percent_off(
 
 def exchange(price: int, item: str, min_spend: int = 0) -> dict[str, Any]:
     """A coupon that buys `item` for `price` fen."""
-    return {"type": "exchange", "exchange_price": price, "item": item, "min_spend": min_spend}
+    return {
+        "type": DiscountType.EXCHANGE,
+        "exchange_price": price,
+        "item": item,
+        "min_spend": min_spend,
+    }
 
 
 def _id(thing: Resource | str) -> str:
@@ -231,7 +237,7 @@ class Shopper(Caller):
         self.id: str = data["id"]
         self.name: str = data["name"]
 
-    def claim(self, campaign: Campaign | str, channel: str = "app") -> Coupon:
+    def claim(self, campaign: Campaign | str, channel: str = ClaimChannel.APP) -> Coupon:
         """Claim a coupon of `campaign` through `channel` (app, public_account, in_store)."""
         return Coupon(self.post(f"/campaigns/{_id(campaign)}/claims", {"channel": channel}))
 
@@ -274,16 +280,16 @@ class Shopper(Caller):
     def pay(
         self,
         order: Order | str,
-        method: str = "wechat_pay",
-        outcome: str = "success",
+        method: str = PaymentMethod.WECHAT_PAY,
+        outcome: str = MockOutcome.SUCCESS,
         idempotency_key: str | None = None,
     ) -> Payment:
         """Pay an order online; `outcome` scripts the mock provider (declined, user_paying, …)."""
-        body = {"method": method, "flow": "online"}
+        body = {"method": method, "flow": PaymentFlow.ONLINE}
         headers = {"O2O_Mock_Outcome": outcome, **_idempotency(idempotency_key)}
         return Payment(self.post(f"/orders/{_id(order)}/payments", body, **headers))
 
-    def confirm(self, payment: Payment | str, outcome: str = "success") -> Payment:
+    def confirm(self, payment: Payment | str, outcome: str = MockOutcome.SUCCESS) -> Payment:
         """Pay a shopper_scan payment, as if scanning the merchant's QR."""
         return Payment(self.post(f"/payments/{_id(payment)}/confirm", O2O_Mock_Outcome=outcome))
 
@@ -309,18 +315,20 @@ class Clerk(Caller):
         self,
         order: Order | str,
         auth_code: str,
-        method: str = "wechat_pay",
-        outcome: str = "success",
+        method: str = PaymentMethod.WECHAT_PAY,
+        outcome: str = MockOutcome.SUCCESS,
         idempotency_key: str | None = None,
     ) -> Payment:
         """Scan the shopper's payment code (clerk_scan)."""
-        body = {"method": method, "flow": "clerk_scan", "auth_code": auth_code}
+        body = {"method": method, "flow": PaymentFlow.CLERK_SCAN, "auth_code": auth_code}
         headers = {"O2O_Mock_Outcome": outcome, **_idempotency(idempotency_key)}
         return Payment(self.post(f"/orders/{_id(order)}/payments", body, **headers))
 
-    def show_payment_qr(self, order: Order | str, method: str = "wechat_pay") -> Payment:
+    def show_payment_qr(
+        self, order: Order | str, method: str = PaymentMethod.WECHAT_PAY
+    ) -> Payment:
         """Show the merchant's QR for the shopper to pay (shopper_scan); pending until confirmed."""
-        body = {"method": method, "flow": "shopper_scan"}
+        body = {"method": method, "flow": PaymentFlow.SHOPPER_SCAN}
         return Payment(self.post(f"/orders/{_id(order)}/payments", body))
 
     def refund(

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from o2o.client import Clerk, Order, Payment, Service, ServiceError, Shopper
+from o2o.vocabulary import Channel, ErrorCode, OrderStatus, PaymentFlow, PaymentStatus
 
 Progress = Callable[[int, int], None]
 SCENARIO_ONLY = ("key", "stores", "appeal", "basket")  # campaign fields the API does not take
@@ -194,7 +195,7 @@ class Simulation:
                 self._forget(index, coupon[0])
                 qr = None
         order = clerk.checkout(amount, qr=qr)
-        sale = self._record(order, "in_store", store_key)
+        sale = self._record(order, Channel.IN_STORE, store_key)
         self._pay(sale, shopper, clerk)
 
     def _buy_online(self, index: int, amount: int, coupon: tuple[str, str] | None) -> None:
@@ -205,11 +206,11 @@ class Simulation:
                 order = shopper.checkout(amount, coupon=coupon[0])
             except ServiceError as error:
                 self.world.counts[f"coupon_refused_{error.code}"] += 1
-                if error.code != "coupon_not_applicable":
+                if error.code != ErrorCode.COUPON_NOT_APPLICABLE.code:
                     self._forget(index, coupon[0])
         if order is None:
             order = shopper.checkout(amount)
-        sale = self._record(order, "online", None)
+        sale = self._record(order, Channel.ONLINE, None)
         self._pay(sale, shopper, None)
 
     def _record(self, order: Order, channel: str, store_key: str | None) -> Sale:
@@ -232,7 +233,7 @@ class Simulation:
         outcome = _pick(self.rng, payments["outcomes"])
         if clerk is None:
             payment = shopper.pay(sale.order_id, method, outcome)
-        elif _pick(self.rng, payments["in_store_flows"]) == "clerk_scan":
+        elif _pick(self.rng, payments["in_store_flows"]) == PaymentFlow.CLERK_SCAN:
             payment = clerk.take_payment(sale.order_id, shopper.payment_code(), method, outcome)
         else:
             shown = clerk.show_payment_qr(sale.order_id, method)
@@ -244,9 +245,9 @@ class Simulation:
     def _after(
         self, sale: Sale, payment: Payment, shopper: Shopper, clerk: Clerk | None, retry: bool
     ) -> None:
-        if payment.status == "succeeded":
+        if payment.status == PaymentStatus.SUCCEEDED:
             self._paid(sale, shopper)
-        elif payment.status == "pending":
+        elif payment.status == PaymentStatus.PENDING:
             # the till polls, as with WeChat Pay's USERPAYING: look again once it may have settled
             self.world.pending.append((sale, payment.id, shopper, clerk))
             self._at(self._now + timedelta(seconds=POLL_AFTER_SECONDS))
@@ -272,11 +273,11 @@ class Simulation:
         pending, self.world.pending = self.world.pending, []
         for sale, payment_id, shopper, clerk in pending:
             payment = (clerk or shopper).payment(payment_id)
-            if payment.status == "pending":  # not due yet: look again later
+            if payment.status == PaymentStatus.PENDING:  # not due yet: look again later
                 self.world.pending.append((sale, payment_id, shopper, clerk))
-            elif payment.status == "succeeded":
+            elif payment.status == PaymentStatus.SUCCEEDED:
                 self._paid(sale, shopper)
-            elif (clerk or shopper).order(sale.order_id).status == "awaiting_payment":
+            elif (clerk or shopper).order(sale.order_id).status == OrderStatus.AWAITING_PAYMENT:
                 self._after(sale, payment, shopper, clerk, retry=True)
 
     def _refunds_due(self) -> None:

@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from o2o.simulation.engine import World
+from o2o.vocabulary import CouponEventType, OrderStatus, PaymentStatus
 
-COUNTED = ("paid", "partially_refunded")
+COUNTED = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 
 
 def _yuan(fen: int) -> str:
@@ -92,7 +93,7 @@ def _payments(world: World) -> tuple[dict[str, Any], dict[str, Counter[str]]]:
             statuses[payment["status"]] += 1
             if payment["failure_code"]:
                 failures[payment["failure_code"]] += 1
-            if payment["status"] == "succeeded":
+            if payment["status"] == PaymentStatus.SUCCEEDED:
                 methods[payment["method"]] += 1
                 flows[payment["flow"]] += 1
                 if sale.store_key:
@@ -116,7 +117,7 @@ def check_invariants(world: World) -> list[str]:
     for sale in world.sales:
         order = service.get(f"/orders/{sale.order_id}")
         settled = [service.get(f"/payments/{p}") for p in sale.payments]
-        succeeded = [p for p in settled if p["status"] == "succeeded"]
+        succeeded = [p for p in settled if p["status"] == PaymentStatus.SUCCEEDED]
         if len(succeeded) > 1:
             broken.append(f"order {sale.order_id} was paid {len(succeeded)} times")
         refunded = sum(p["refunded_amount"] for p in succeeded)
@@ -134,7 +135,7 @@ def check_invariants(world: World) -> list[str]:
             broken.append(f"coupon {code} was redeemed by {orders} orders")
     for code in sorted(world.coupons):
         events = [e["type"] for e in service.get(f"/coupons/{code}/events")["items"]]
-        if events.count("redeemed") - events.count("restored") > 1:
+        if events.count(CouponEventType.REDEEMED) - events.count(CouponEventType.RESTORED) > 1:
             broken.append(f"coupon {code} was redeemed twice: {events}")
     for key, campaign_id in sorted(world.campaigns.items()):
         campaign = service.get(f"/campaigns/{campaign_id}")

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
-from o2o.gateway import OUTCOMES
-from o2o.models import CLAIM_CHANNELS, PAYMENT_METHODS
+from o2o.vocabulary import ClaimChannel, MockOutcome, PaymentFlow, PaymentMethod
 
 Weights = dict[str, float]
 
 
-def _weights(keys: tuple[str, ...] | list[str], **kwargs: Any) -> fields.Dict:
+def _weights(keys: Sequence[str], **kwargs: Any) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.OneOf(keys)),
         values=fields.Float(validate=validate.Range(min=0)),
@@ -71,7 +71,7 @@ class BasketSchema(ma.Schema):
 
 class BehaviourSchema(ma.Schema):
     claim_probability = _share(required=True)
-    claim_channels = _weights(CLAIM_CHANNELS, load_default=lambda: {"app": 1.0})
+    claim_channels = _weights(list(ClaimChannel), load_default=lambda: {ClaimChannel.APP: 1.0})
     purchase_probability = _share(required=True)
     in_store_share = _share(required=True, metadata={"description": "of purchases"})
     use_coupon_probability = _share(load_default=0.9)
@@ -79,9 +79,9 @@ class BehaviourSchema(ma.Schema):
 
 
 class PaymentsSchema(ma.Schema):
-    methods = _weights(PAYMENT_METHODS, required=True)
-    in_store_flows = _weights(("clerk_scan", "shopper_scan"), required=True)
-    outcomes = _weights(OUTCOMES, required=True)
+    methods = _weights(list(PaymentMethod), required=True)
+    in_store_flows = _weights([PaymentFlow.CLERK_SCAN, PaymentFlow.SHOPPER_SCAN], required=True)
+    outcomes = _weights(list(MockOutcome), required=True)
     retry_failed = _share(load_default=0.8, metadata={"description": "share of failures retried"})
 
 
