@@ -13,20 +13,24 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error envelope, CLI."""
-    # Imported here, so that importing o2o (e.g. o2o.client, o2o.testing.plugin) stays cheap.
+    """Build the app: configuration, extensions, clock, blueprints, error envelope, CLI."""
+    # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
+    # below the factory reaches back up through the package.
     from flask import Flask, jsonify
 
-    from o2o import api, cli
+    from o2o import api, cli, clock
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
     from o2o.extensions import db, migrate
+    from o2o.services.sandbox import DatabaseClock
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.update(build_config(app.instance_path, config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    if app.config["O2O_SANDBOX"]:
+        clock.install(app, DatabaseClock())  # every worker reads the one clock row
     api.register(app)
     register_error_handlers(app)
     cli.register(app)

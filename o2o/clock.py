@@ -1,33 +1,58 @@
-"""now(): the one seam for time — the real UTC clock, or the sandbox clock kept in the database."""
+"""now(): the one seam for time — a leaf port; the app installs the clock it runs on."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app, g, has_app_context
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+EXTENSION = "o2o.clock"
+
+
+class Clock(Protocol):
+    """Where the service's time comes from."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+SYSTEM = SystemClock()
+
 
 def real_now() -> datetime:
-    return datetime.now(UTC)
+    """The real time, whatever clock the app runs on (for network retries and timeouts)."""
+    return SYSTEM.now()
 
 
-def sandbox_enabled() -> bool:
-    return has_app_context() and bool(current_app.config.get("O2O_SANDBOX"))
+def install(app: Flask, clock: Clock) -> None:
+    """Make `clock` the time of every request of `app` (the sandbox installs its own)."""
+    app.extensions[EXTENSION] = clock
 
 
 def now() -> datetime:
-    """The service's current time (timezone-aware UTC)."""
-    if not sandbox_enabled():
+    """The service's current time (timezone-aware UTC), from the clock installed on the app."""
+    installed: Clock | None = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if installed is None:
         return real_now()
-    cached = g.get("_o2o_now")
+    # An installed clock may cost a query, and a use case should see one time: ask once per
+    # request (or app context).
+    cached: datetime | None = g.get("_o2o_now")
     if cached is None:
-        from o2o.services.sandbox import read_clock  # the clock row lives in the database
-
-        cached = g._o2o_now = read_clock()
+        cached = g._o2o_now = installed.now()
     return cached
 
 
 def forget_cached_now() -> None:
-    """Drop the per-request copy after the sandbox clock moved."""
+    """Drop the per-request copy after the installed clock moved."""
     if has_app_context():
         g.pop("_o2o_now", None)

@@ -10,7 +10,8 @@ from typing import Any, TypeVar, cast
 from flask import current_app, g, request
 
 from o2o.errors import O2OError
-from o2o.services.accounts import Principal, authenticate
+from o2o.principal import Principal
+from o2o.services.accounts import authenticate
 from o2o.vocabulary import ErrorCode, Role
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,6 +6,7 @@ from typing import Any
 
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     CampaignListArgs,
     CampaignPatchSchema,
@@ -15,7 +16,6 @@ from o2o.api.schemas import (
     CouponSchema,
     page_of,
 )
-from o2o.idempotency import idempotent
 from o2o.services import campaigns, claims, stats
 from o2o.vocabulary import ClaimChannel, Role
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     EmptySchema,
     OrderCreateSchema,
@@ -14,7 +15,6 @@ from o2o.api.schemas import (
     ScanSchema,
 )
 from o2o.errors import field_error
-from o2o.idempotency import idempotent
 from o2o.services import checkout
 from o2o.vocabulary import Role
 

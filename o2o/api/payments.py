@@ -9,6 +9,7 @@ from flask import Response, current_app, url_for
 from o2o import qr
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     EmptySchema,
     MockOutcomeSchema,
@@ -18,7 +19,6 @@ from o2o.api.schemas import (
     RefundCreateSchema,
     RefundSchema,
 )
-from o2o.idempotency import idempotent
 from o2o.services import payments, refunds
 from o2o.vocabulary import PaymentFlow, PaymentMethod, Role
 

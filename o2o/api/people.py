@@ -6,8 +6,8 @@ from typing import Any
 
 from o2o.api.auth import require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import ClerkSchema, PageArgs, ShopperSchema, StoreSchema, page_of
-from o2o.idempotency import idempotent
 from o2o.services import accounts
 from o2o.vocabulary import Role
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from o2o.api.auth import require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import ClockSchema
 from o2o.clock import now
-from o2o.idempotency import idempotent
 from o2o.services import sandbox
 from o2o.vocabulary import Role
 

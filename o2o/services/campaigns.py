@@ -10,7 +10,7 @@ from o2o import clock
 from o2o.errors import O2OError, field_error, validation_failed
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, Store
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import new_id
 from o2o.vocabulary import CAMPAIGN_TRANSITIONS, CampaignStatus, ErrorCode, Role

@@ -11,7 +11,7 @@ from o2o import clock
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, CouponEvent
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import normalize_code, sign_qr_token
 from o2o.vocabulary import CouponStatus, ErrorCode, Role

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from o2o import clock
 from o2o.extensions import db
@@ -16,21 +16,32 @@ from o2o.services.housekeeping import catch_up
 _ROW = 1
 
 
+class DatabaseClock:
+    """The sandbox's clock port adapter (installed by create_app when O2O_SANDBOX is on)."""
+
+    def now(self) -> datetime:
+        return read_clock()
+
+
+def _start_at(start: datetime) -> Insert:
+    """Insert the clock row unless a worker did already: never a conflict, never a commit."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(SandboxClock)
+        .values(id=_ROW, now=start)
+        .on_conflict_do_nothing(index_elements=[SandboxClock.id])
+    )
+
+
 def read_clock() -> datetime:
-    """The sandbox's now; the first read starts it at the real time."""
-    row = db.session.get(SandboxClock, _ROW)
-    if row is not None:
-        return row.now
-    start = clock.real_now()
-    try:
-        db.session.add(SandboxClock(id=_ROW, now=start))
-        db.session.commit()
-    except IntegrityError:  # another worker started it first
-        db.session.rollback()
-        row = db.session.get(SandboxClock, _ROW)
-        assert row is not None
-        return row.now
-    return start
+    """The sandbox's now; the first read starts it at the real time, in the caller's transaction."""
+    current = db.session.scalar(select(SandboxClock.now).where(SandboxClock.id == _ROW))
+    if current is not None:
+        return current
+    # The row commits with the caller's work; a worker starting it meanwhile waits for that
+    # (PostgreSQL's unique index, SQLite's one writer), then finds its row and keeps it.
+    db.session.execute(_start_at(clock.real_now()))
+    return db.session.execute(select(SandboxClock.now).where(SandboxClock.id == _ROW)).scalar_one()
 
 
 def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None) -> datetime:

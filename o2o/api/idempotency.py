@@ -1,4 +1,4 @@
-"""Stripe-style Idempotency-Key for POSTs: one decorator, records kept in the database."""
+"""Stripe-style Idempotency-Key for POSTs: one decorator; the records live in the database."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Response, current_app, g, request
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from o2o import clock
 from o2o.errors import O2OError, field_error
-from o2o.extensions import db
-from o2o.models import IdempotencyRecord
+from o2o.services import idempotency as records
 from o2o.vocabulary import ErrorCode
+
+if TYPE_CHECKING:
+    from o2o.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -55,50 +55,20 @@ def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | R
     # and the in-flight timeout run on the real clock even while the sandbox clock is moved.
     now = clock.real_now()
     ttl = timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"])
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < now - ttl,
-        )
-    )
-    record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, created_at=now)
-    db.session.add(record)
-    try:
-        db.session.commit()
+    record = records.claim_key(scope, key, request_hash, now=now, ttl=ttl)
+    if record is not None:
         return record
-    except IntegrityError:
-        db.session.rollback()
-    existing = db.session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-        )
-    ).one_or_none()
+    existing = records.find_record(scope, key)
     if existing is None:  # the other request failed and forgot the key meanwhile
         return _claim_key(scope, key, request_hash)
     if existing.request_hash != request_hash:
         raise O2OError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
     if existing.in_progress:
         if existing.created_at < now - STALE_IN_PROGRESS:
-            db.session.delete(existing)
-            db.session.commit()
+            records.forget_record(existing)
             return _claim_key(scope, key, request_hash)
         raise O2OError(ErrorCode.IDEMPOTENCY_KEY_IN_USE)
     return _replay(existing)
-
-
-def _finish(record_id: int, status: int, body: str) -> None:
-    """Store the response to replay; a status of 500 or more forgets the key instead."""
-    record = db.session.get(IdempotencyRecord, record_id)
-    if record is None:
-        return
-    if status >= 500:
-        # Our failure, not the client's (or a request to retry): the same key may run again.
-        db.session.delete(record)
-    else:
-        record.response_status = status
-        record.response_body = body
-    db.session.commit()
 
 
 def idempotent(view: F) -> F:
@@ -118,17 +88,15 @@ def idempotent(view: F) -> F:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except O2OError as error:
-            db.session.rollback()
             if error.error in NOT_STORED:  # the client fixes the request and retries, same key
-                _finish(record_id, 500, "")
+                records.keep_failure(record_id, 500, "")
             else:
-                _finish(record_id, error.status, json.dumps(error.envelope()))
+                records.keep_failure(record_id, error.status, json.dumps(error.envelope()))
             raise
         except Exception:
-            db.session.rollback()
-            _finish(record_id, 500, "")
+            records.keep_failure(record_id, 500, "")
             raise
-        _finish(record_id, response.status_code, response.get_data(as_text=True))
+        records.keep_response(record_id, response.status_code, response.get_data(as_text=True))
         return response
 
     wrapper.o2o_idempotent = True  # type: ignore[attr-defined]  # outer decorators copy it up
