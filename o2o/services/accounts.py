@@ -10,10 +10,7 @@ from o2o import clock
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import ApiKey, Clerk, Shopper, Store
-
-# Re-exported for services/{payments,coupon_moves,checkout,orders,refunds}, rewritten elsewhere
-# right now; they will import o2o.principal and this line goes.
-from o2o.principal import Principal as Principal
+from o2o.principal import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import hash_api_key, new_api_key, new_id
 from o2o.vocabulary import ErrorCode, Role

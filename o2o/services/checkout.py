@@ -13,7 +13,7 @@ from o2o import clock, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Store, table
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
 from o2o.store import CouponMove, acted_by, row_of
 from o2o.tokens import new_id, normalize_code, verify_qr_token

@@ -12,7 +12,7 @@ from o2o import store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Order
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.store import CouponMove, acted_by
 from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, Role
 

@@ -10,7 +10,7 @@ from o2o import clock, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Refund
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.orders import check_access
 from o2o.store import CouponMove, acted_by
 from o2o.tokens import new_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from o2o import clock
 from o2o.errors import O2OError
 from o2o.models import Payment
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.payments import clerk_scan, online, shopper_scan
 from o2o.services.payments.codes import issue_payment_code
 from o2o.services.payments.common import FLOW_ROLES, PaymentRequest

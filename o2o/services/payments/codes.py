@@ -10,7 +10,7 @@ from o2o import clock
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import PaymentCode
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.store import CodeSpend, spend_code
 from o2o.tokens import new_payment_code
 from o2o.vocabulary import ErrorCode

@@ -9,7 +9,7 @@ from o2o import gateway
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import Order, Payment, table
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.orders import expire_if_lapsed
 from o2o.services.payments.codes import spend_payment_code
 from o2o.services.payments.outcomes import apply

@@ -13,7 +13,7 @@ from o2o import clock, gateway
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.orders import check_access, expire_if_lapsed
 from o2o.store import CouponMove, OrderPayment, move_coupon, pay_order_unread
 from o2o.vocabulary import CouponEventType, ErrorCode, PaymentStatus, Role

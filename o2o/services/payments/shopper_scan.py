@@ -10,7 +10,7 @@ from o2o import clock, gateway
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment
-from o2o.services.accounts import Principal
+from o2o.principal import Principal
 from o2o.services.payments.common import PaymentRequest, pay_carefully
 from o2o.services.payments.outcomes import apply
 from o2o.vocabulary import ErrorCode, PaymentFlow, PaymentStatus
