@@ -10,7 +10,7 @@ from typing import Any
 import click
 import marshmallow as ma
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from rich.console import Console
 from rich.table import Table
 
@@ -69,63 +69,6 @@ def expire_coupons_command() -> None:
     click.echo(f"Recorded {sweep()} release(s) and expiries.")
 
 
-@click.command("simulate")
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_SCENARIO,
-    show_default=True,
-)
-@click.option("--shoppers", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
-@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--url", help="Drive a live service (started with O2O_SANDBOX=1) instead.")
-@click.option("--admin-key", envvar="O2O_ADMIN_KEY", help="Admin key of the live service.")
-@click.option(
-    "--database-url", help="In process: the database to use (default: a throwaway SQLite file)."
-)
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path))
-def simulate_command(
-    *,
-    scenario_path: Path,
-    shoppers: int,
-    days: int,
-    seed: int,
-    url: str | None,
-    admin_key: str | None,
-    database_url: str | None,
-    report_path: Path | None,
-) -> None:
-    """Simulate shoppers and clerks through the public API; report, then check invariants."""
-    from o2o.simulation.run import run_simulation
-
-    broken = run_simulation(
-        scenario_path,
-        shoppers=shoppers,
-        days=days,
-        seed=seed,
-        url=url,
-        admin_key=admin_key,
-        database_url=database_url,
-        report_path=report_path,
-    )
-    if broken:
-        raise SystemExit(1)
-
-
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(expire_coupons_command)
-    app.cli.add_command(simulate_command)
-
-
-def _create_app() -> Flask:
-    from o2o import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main() -> None:
-    """O2O coupon-and-payment service."""

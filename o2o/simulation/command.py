@@ -1,0 +1,54 @@
+"""`o2o simulate`: a client of the service, so a command of the `o2o` group, not of the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from o2o.cli import DEFAULT_SCENARIO
+
+
+@click.command("simulate")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_SCENARIO,
+    show_default=True,
+)
+@click.option("--shoppers", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--url", help="Drive a live service (started with O2O_SANDBOX=1) instead.")
+@click.option("--admin-key", envvar="O2O_ADMIN_KEY", help="Admin key of the live service.")
+@click.option(
+    "--database-url", help="In process: the database to use (default: a throwaway SQLite file)."
+)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path))
+def simulate_command(
+    *,
+    scenario_path: Path,
+    shoppers: int,
+    days: int,
+    seed: int,
+    url: str | None,
+    admin_key: str | None,
+    database_url: str | None,
+    report_path: Path | None,
+) -> None:
+    """Simulate shoppers and clerks through the public API; report, then check invariants."""
+    from o2o.simulation.run import run_simulation
+
+    broken = run_simulation(
+        scenario_path,
+        shoppers=shoppers,
+        days=days,
+        seed=seed,
+        url=url,
+        admin_key=admin_key,
+        database_url=database_url,
+        report_path=report_path,
+    )
+    if broken:
+        raise SystemExit(1)
