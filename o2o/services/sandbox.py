@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, select, update
 
-from o2o import clock
+from o2o import clock, store
 from o2o.extensions import db
 from o2o.models import SandboxClock
 from o2o.services.housekeeping import catch_up
@@ -23,16 +22,6 @@ class DatabaseClock:
         return read_clock()
 
 
-def _start_at(start: datetime) -> Insert:
-    """Insert the clock row unless a worker did already: never a conflict, never a commit."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(SandboxClock)
-        .values(id=_ROW, now=start)
-        .on_conflict_do_nothing(index_elements=[SandboxClock.id])
-    )
-
-
 def read_clock() -> datetime:
     """The sandbox's now; the first read starts it at the real time, in the caller's transaction."""
     current = db.session.scalar(select(SandboxClock.now).where(SandboxClock.id == _ROW))
@@ -40,8 +29,15 @@ def read_clock() -> datetime:
         return current
     # The row commits with the caller's work; a worker starting it meanwhile waits for that
     # (PostgreSQL's unique index, SQLite's one writer), then finds its row and keeps it.
-    db.session.execute(_start_at(clock.real_now()))
+    store.insert_unless_present(SandboxClock, id=_ROW, now=clock.real_now())
     return db.session.execute(select(SandboxClock.now).where(SandboxClock.id == _ROW)).scalar_one()
+
+
+def current_time() -> datetime:
+    """The sandbox's now, kept: a first read starts the clock there for every worker."""
+    now = read_clock()
+    db.session.commit()
+    return now
 
 
 def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None) -> datetime:

@@ -14,6 +14,8 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from o2o.extensions import db
 from o2o.models import Order
@@ -92,6 +94,13 @@ def payable_verdict(pay: OrderPayment, role: Role) -> Verdict | None:
         return None
     predicates = dict(row._mapping)
     return Verdict(predicates.pop("Order"), predicates)
+
+
+def insert_unless_present(model: type[Any], **values: Any) -> None:
+    """Insert a row unless one with its primary key exists: never a conflict error, and no
+    commit (the row stands or falls with the caller's transaction)."""
+    insert = postgresql_insert if writes_in_one_statement() else sqlite_insert
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def statements_commit_themselves() -> None:
