@@ -15,10 +15,12 @@ from o2o.extensions import db, migrate
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Flask:
     """Build the app: configuration, extensions, blueprints, error envelope, CLI."""
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    app.config.update(build_config(app.instance_path, config))
+    app.config.update(build_config(app.instance_path, config, environ))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
