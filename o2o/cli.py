@@ -49,7 +49,11 @@ def seed_command(path: Path | None) -> None:
     now = clock.now()
     campaigns = [_campaign_fields(raw, now) for raw in data.get("campaigns", [])]
     report = seed(data, campaigns)
-    console = Console()
+    # Piped or redirected output keeps whole lines: no wrapping at a guessed terminal's width
+    # (COLUMNS, or whatever terminal the other streams are on), and the table at its own width.
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 10_000
     created = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
     console.print(f"Seeded {path or DEFAULT_SEED}: {created}.")
     table = Table(title="Demo API keys (Authorization: Bearer <key>)")
