@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import live_server
+from tests.live import live_server, subprocess_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if k != "O2O_SANDBOX"}
-    with live_server(tmp_path, O2O_SANDBOX=env.get("O2O_SANDBOX", "0")) as base:
+    """The server as the README starts it: seeded, not in sandbox mode, on a SQLite file."""
+    with live_server(tmp_path, O2O_SANDBOX="0") as base:
         yield base
 
 
@@ -33,6 +32,7 @@ def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> No
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=tmp_path,
+        env=subprocess_environment(),
         capture_output=True,
         text=True,
         timeout=60,
