@@ -1,4 +1,7 @@
-"""The README's curl walk-through works as written, against a live `o2o run` server."""
+"""The README's curl walk-through works as written, against a live `o2o run` server.
+
+SQLite only: the README starts the server on its default SQLite file, and so does this test.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ def live(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
-def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> None:
+def test_the_readme_walkthrough_runs_as_written_on_sqlite(live: str, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("## A walk through")
     section = readme[start : readme.index("\n## ", start)]
