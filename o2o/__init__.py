@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Flask:
     """Build the app: configuration, extensions, clock, blueprints, error envelope, CLI."""
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
@@ -25,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from o2o.services.sandbox import DatabaseClock
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    app.config.update(build_config(app.instance_path, config))
+    app.config.update(build_config(app.instance_path, config, environ))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

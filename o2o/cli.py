@@ -19,6 +19,16 @@ DEFAULT_SEED = SAMPLE_DIR / "hangzhou.json"
 DEFAULT_SCENARIO = SAMPLE_DIR / "scenarios" / "hangzhou.json"
 
 
+def cli_console() -> Console:
+    """The commands' console. Piped or redirected output keeps whole lines: no wrapping at a
+    guessed terminal's width (COLUMNS, or whatever terminal the other streams are on), and
+    tables at their own width, so what lands in a file is what the user can grep."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 10_000
+    return console
+
+
 def _campaign_fields(raw: dict[str, Any], now: Any) -> dict[str, Any]:
     """Validate a scenario campaign with the API's own schema; `valid_for_days` is relative."""
     from o2o.api.schemas import CampaignSchema
@@ -49,7 +59,7 @@ def seed_command(path: Path | None) -> None:
     now = clock.now()
     campaigns = [_campaign_fields(raw, now) for raw in data.get("campaigns", [])]
     report = seed(data, campaigns)
-    console = Console()
+    console = cli_console()
     created = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
     console.print(f"Seeded {path or DEFAULT_SEED}: {created}.")
     table = Table(title="Demo API keys (Authorization: Bearer <key>)")

@@ -30,9 +30,17 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def build_config(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Return the Flask config mapping for one app instance."""
-    env = os.environ
+def build_config(
+    instance_path: str,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the Flask config mapping for one app instance.
+
+    Settings come from `environ` (None: the process environment); pass a mapping, even an
+    empty one, to build an app that ignores whatever O2O_* variables the caller exported.
+    """
+    env = os.environ if environ is None else environ
     instance = Path(instance_path)
     overrides = dict(overrides or {})
     config: dict[str, Any] = {

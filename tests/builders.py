@@ -12,6 +12,25 @@ ADMIN_KEY = "test-admin-key"
 SECRET = "test-secret"
 API = "/api/v1"
 
+# The time rules the tests count on, pinned rather than read from the environment.
+QR_TOKEN_TTL = 300
+ORDER_TTL = 900
+PAYMENT_CODE_TTL = 60
+MOCK_PAYING_SECONDS = 5
+IDEMPOTENCY_TTL = 24 * 3600
+
+# Every O2O_* setting a test app relies on; test apps read nothing else from os.environ.
+PINNED_SETTINGS: dict[str, Any] = {
+    "O2O_SECRET_KEY": SECRET,
+    "O2O_ADMIN_KEY": ADMIN_KEY,
+    "O2O_SANDBOX": True,
+    "O2O_QR_TOKEN_TTL": QR_TOKEN_TTL,
+    "O2O_ORDER_TTL": ORDER_TTL,
+    "O2O_PAYMENT_CODE_TTL": PAYMENT_CODE_TTL,
+    "O2O_MOCK_PAYING_SECONDS": MOCK_PAYING_SECONDS,
+    "O2O_IDEMPOTENCY_TTL": IDEMPOTENCY_TTL,
+}
+
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}

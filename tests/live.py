@@ -1,4 +1,7 @@
-"""A live `o2o run` server on 127.0.0.1 for tests that cross a real socket; always stopped."""
+"""A live `o2o run` server on 127.0.0.1 for tests that cross a real socket; always stopped.
+
+The server runs on a SQLite file (it is a subprocess: the suite's databases are in-process).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.builders import PINNED_SETTINGS
+
 O2O = str(Path(sys.executable).with_name("o2o"))
+
+# What an `o2o` subprocess is given: the pinned settings (the admin key excepted: the seeded
+# sample brings its own), never the O2O_* or FLASK_* variables the caller happens to export.
+PINNED_ENVIRONMENT = {
+    name: str(int(value)) if isinstance(value, bool) else str(value)
+    for name, value in PINNED_SETTINGS.items()
+    if name != "O2O_ADMIN_KEY"
+} | {"O2O_SANDBOX": "0"}
+
+
+def subprocess_environment(**env: str) -> dict[str, str]:
+    """os.environ for PATH and the like, minus inherited O2O_*/FLASK_*, plus the pinned ones."""
+    inherited = {
+        name: value for name, value in os.environ.items() if not name.startswith(("O2O_", "FLASK_"))
+    }
+    return {**inherited, **PINNED_ENVIRONMENT, **env}
 
 
 def free_port() -> int:
@@ -24,11 +45,9 @@ def free_port() -> int:
 @contextmanager
 def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
     """Migrate (and seed) a fresh SQLite file, serve it, yield the base URL, stop the server."""
-    environment = {
-        **os.environ,
-        "O2O_DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
-        **env,
-    }
+    environment = subprocess_environment(
+        O2O_DATABASE_URL=f"sqlite:///{workdir / 'live.sqlite3'}", **env
+    )
     commands = [["db", "upgrade"], *([["seed"]] if seed else [])]
     for command in commands:
         subprocess.run(

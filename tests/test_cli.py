@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from sqlalchemy import func, select
 
+from o2o.cli import DEFAULT_SEED
 from o2o.extensions import db
 from o2o.models import ApiKey, Campaign, Coupon, Shopper, Store
 from tests.builders import Api
@@ -19,14 +22,21 @@ def _counts(app: Flask) -> dict[str, int]:
 
 
 def test_seeding_loads_the_hangzhou_scenario_and_prints_demo_keys(app: Flask) -> None:
+    sample = json.loads(DEFAULT_SEED.read_text(encoding="utf-8"))
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert "demo-admin-key" in result.output
-    assert "demo-shopper-001" in result.output
-    counts = _counts(app)
-    assert counts["stores"] >= 3
-    assert counts["shoppers"] >= 20
-    assert counts["campaigns"] >= 5
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Seeded {DEFAULT_SEED}: ")  # one line, however long the path
+    people = sample["clerks"] + sample["shoppers"]
+    keys = [sample["admin_key"]] + [row["api_key"] for row in people]
+    for key in keys:  # each key whole on one line: the table is never squeezed to a width
+        assert any(key in line.split() for line in lines), key
+    assert _counts(app) == {
+        "stores": len(sample["stores"]),
+        "shoppers": len(sample["shoppers"]),
+        "campaigns": len(sample["campaigns"]),
+        "api_keys": 1 + len(sample["clerks"]) + len(sample["shoppers"]),
+    }
 
 
 def test_seeding_twice_changes_nothing(app: Flask) -> None:
@@ -35,7 +45,7 @@ def test_seeding_twice_changes_nothing(app: Flask) -> None:
     before = _counts(app)
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0
-    assert "nothing new" in again.output
+    assert again.output.splitlines()[0] == f"Seeded {DEFAULT_SEED}: nothing new."
     assert _counts(app) == before
 
 

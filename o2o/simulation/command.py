@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from o2o.cli import DEFAULT_SCENARIO
+from o2o.cli import DEFAULT_SCENARIO, cli_console
 
 
 @click.command("simulate")
@@ -49,6 +49,7 @@ def simulate_command(
         admin_key=admin_key,
         database_url=database_url,
         report_path=report_path,
+        console=cli_console(),
     )
     if broken:
         raise SystemExit(1)

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from o2o.extensions import db
 from o2o.models import ApiKey
 from o2o.services.accounts import add_api_key
+from o2o.vocabulary import Role
 from tests.builders import Api
 
 
@@ -25,6 +26,6 @@ def test_a_known_key_is_served_from_memory_after_its_first_use(api: Api, app: Fl
 def test_an_unknown_key_is_looked_up_again_every_time(api: Api, app: Flask) -> None:
     assert api.get("/stores", "late-key").status_code == 401
     with app.app_context():
-        add_api_key("admin", "late-key")
+        add_api_key(Role.ADMIN, "late-key")
         db.session.commit()
     assert api.get("/stores", "late-key").status_code == 200

@@ -14,9 +14,9 @@ def _claimable_ids(api: Api, shopper: dict[str, Any]) -> set[str]:
 
 
 def test_a_campaign_whose_wait_outlasts_its_validity_is_not_listed_as_claimable(
-    matrix_api: Api,
+    api: Api,
 ) -> None:
-    api = matrix_api
+
     api.clock(now="2026-12-01T10:00:00Z")
     shopper = api.shopper()
     # Claimed now, a coupon would wait 3 days and so start after the campaign's end.
@@ -38,8 +38,8 @@ def test_a_campaign_whose_wait_outlasts_its_validity_is_not_listed_as_claimable(
     api.claim(shopper, fits["id"])
 
 
-def test_a_campaign_becomes_claimable_again_only_when_nothing_blocks_it(matrix_api: Api) -> None:
-    api = matrix_api
+def test_a_campaign_becomes_claimable_again_only_when_nothing_blocks_it(api: Api) -> None:
+
     api.clock(now="2026-12-01T10:00:00Z")
     shopper = api.shopper()
     later = api.campaign(claim_starts_at="2026-12-01T10:00:01Z")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 import zxingcpp
+from flask import Flask
 from PIL import Image
 
 from o2o import clock
@@ -68,7 +69,7 @@ def test_clerks_cannot_read_coupons_directly(api: Api) -> None:
     assert api.get(f"/coupons/{code}", api.clerk()["api_key"]).status_code == 403
 
 
-def test_a_qr_token_is_signed_short_lived_and_names_the_coupon(api: Api, app) -> None:  # type: ignore[no-untyped-def]
+def test_a_qr_token_is_signed_short_lived_and_names_the_coupon(api: Api, app: Flask) -> None:
     me = api.shopper()
     code = api.coupon(me)["code"]
     body = api.get(f"/coupons/{code}/qr-token", me["api_key"]).get_json()
@@ -90,7 +91,7 @@ def decode_qr(png: bytes) -> str:
     return str(results[0].text)
 
 
-def test_the_png_qr_decodes_to_exactly_a_valid_token(api: Api, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_png_qr_decodes_to_exactly_a_valid_token(api: Api, app: Flask) -> None:
     me = api.shopper()
     code = api.coupon(me)["code"]
     response = api.get(f"/coupons/{code}/qr", me["api_key"])
@@ -151,14 +152,16 @@ def test_time_passing_writes_the_expiry_into_the_history_dated_when_it_lapsed(ap
     assert api.get(f"/coupons/{code}", me["api_key"]).get_json()["status"] == "expired"
 
 
-def test_the_expire_command_records_lapsed_coupons(api: Api, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_expire_command_records_lapsed_coupons(api: Api, app: Flask) -> None:
     api.clock(now="2026-12-01T00:00:00Z")
     code = api.coupon(valid_days_after_claim=1)["code"]
     with app.app_context():
         from o2o.extensions import db
         from o2o.models import SandboxClock
 
-        db.session.get(SandboxClock, 1).now = db.session.get(SandboxClock, 1).now.replace(day=5)
+        row = db.session.get(SandboxClock, 1)
+        assert row is not None  # api.clock(now=...) above wrote it
+        row.now = row.now.replace(day=5)
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["expire-coupons"])
     assert "Recorded 1 release(s) and expiries." in result.output

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from tests.builders import ADMIN_KEY, Api, error_code
+from tests.builders import ADMIN_KEY, ORDER_TTL, Api, error_code
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_cancelling_gives_the_coupon_back(api: Api, held: dict[str, Any]) -> Non
 def test_a_lapsed_reservation_is_released_for_the_next_checkout(
     api: Api, held: dict[str, Any]
 ) -> None:
-    api.clock(advance_seconds=900)  # O2O_ORDER_TTL
+    api.clock(advance_seconds=ORDER_TTL)
     order = api.get(f"/orders/{held['order']['id']}", ADMIN_KEY).get_json()
     assert order["status"] == "expired"
     token = api.qr_token(held["shopper"], held["code"])
@@ -128,8 +129,8 @@ def test_admins_do_not_place_orders(api: Api) -> None:
 
 
 def test_a_lapsed_reservation_reads_as_available_before_any_housekeeping(
-    api: Api, held: dict[str, Any], app
-) -> None:  # type: ignore[no-untyped-def]
+    api: Api, held: dict[str, Any], app: Flask
+) -> None:
     from datetime import timedelta
 
     from o2o.extensions import db
@@ -137,7 +138,8 @@ def test_a_lapsed_reservation_reads_as_available_before_any_housekeeping(
 
     with app.app_context():  # time passes the way the real clock does: nobody sweeps
         row = db.session.get(SandboxClock, 1)
-        row.now = row.now + timedelta(minutes=16)
+        assert row is not None  # the held sale read the clock, which starts it
+        row.now = row.now + timedelta(seconds=ORDER_TTL + 60)
         db.session.commit()
     shopper, code = held["shopper"], held["code"]
     assert api.get(f"/coupons/{code}", shopper["api_key"]).get_json()["status"] == "available"

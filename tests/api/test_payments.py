@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.builders import ADMIN_KEY, Api, error_code
+from tests.builders import (
+    ADMIN_KEY,
+    MOCK_PAYING_SECONDS,
+    ORDER_TTL,
+    PAYMENT_CODE_TTL,
+    Api,
+    error_code,
+)
 
 
 @pytest.fixture
@@ -40,7 +47,7 @@ def test_user_paying_succeeds_on_the_first_read_after_the_delay(
         sale["order"], sale["shopper"], sale["clerk"], outcome="user_paying"
     ).get_json()
     assert payment["status"] == "pending"
-    api.clock(advance_seconds=4)
+    api.clock(advance_seconds=MOCK_PAYING_SECONDS - 1)
     assert (
         api.get(f"/payments/{payment['id']}", sale["clerk"]["api_key"]).get_json()["status"]
         == "pending"
@@ -59,7 +66,7 @@ def test_timeout_fails_after_the_delay_and_the_order_stays_payable(
 ) -> None:
     payment = api.pay(sale["order"], sale["shopper"], sale["clerk"], outcome="timeout").get_json()
     assert payment["status"] == "pending"
-    api.clock(advance_seconds=5)
+    api.clock(advance_seconds=MOCK_PAYING_SECONDS)
     settled = api.get(f"/payments/{payment['id']}", sale["shopper"]["api_key"]).get_json()
     assert (settled["status"], settled["failure_code"]) == ("failed", "timeout")
     assert order_status(api, sale) == "awaiting_payment"
@@ -72,7 +79,7 @@ def test_a_pending_payment_is_called_off_when_another_pays_first(
     assert (
         api.pay(sale["order"], sale["shopper"], sale["clerk"]).get_json()["status"] == "succeeded"
     )
-    api.clock(advance_seconds=5)
+    api.clock(advance_seconds=MOCK_PAYING_SECONDS)
     late = api.get(f"/payments/{slow['id']}", ADMIN_KEY).get_json()
     assert (late["status"], late["failure_code"]) == ("canceled", "order_not_payable")
 
@@ -112,7 +119,7 @@ def test_an_unknown_payment_code_is_refused(api: Api, sale: dict[str, Any], auth
 
 def test_an_expired_payment_code_is_refused(api: Api, sale: dict[str, Any]) -> None:
     auth_code = api.payment_code(sale["shopper"])
-    api.clock(advance_seconds=60)
+    api.clock(advance_seconds=PAYMENT_CODE_TTL)
     body = {"method": "card", "flow": "clerk_scan", "auth_code": auth_code}
     response = api.post(
         f"/orders/{sale['order']['id']}/payments", sale["clerk"]["api_key"], json=body
@@ -270,7 +277,7 @@ def test_what_is_wrong_with_the_order_is_said_before_a_bad_payment_code(
     elif order == "paid":
         api.pay(sale["order"], sale["shopper"], sale["clerk"])
     else:
-        api.clock(advance_seconds=24 * 3600)
+        api.clock(advance_seconds=ORDER_TTL)
     body = {"method": "card", "flow": "clerk_scan", "auth_code": "109999999999999999"}
 
     response = api.post(f"/orders/{order_id}/payments", clerk_key, json=body)

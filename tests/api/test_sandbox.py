@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.builders import ADMIN_KEY, Api, error_code
-from tests.conftest import build_app
+from tests.conftest import AppFactory
 
 
 def test_the_clock_can_be_set_and_advanced(api: Api) -> None:
@@ -14,12 +12,13 @@ def test_the_clock_can_be_set_and_advanced(api: Api) -> None:
     assert api.get("/sandbox/clock", ADMIN_KEY).get_json() == {"now": "2026-12-01T00:01:30Z"}
 
 
-def test_the_clock_is_shared_by_every_app_on_the_database(app_factory: Any, tmp_path: Any) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    first = Api(app_factory(url).test_client())
-    second = Api(build_app(url).test_client())  # another worker, same database
+def test_the_clock_is_shared_by_every_app_on_the_database(app_factory: AppFactory) -> None:
+    first = Api(app_factory().test_client())
+    second = Api(app_factory().test_client())  # another worker, same database
     first.clock(now="2027-01-01T00:00:00Z")
     assert second.get("/sandbox/clock", ADMIN_KEY).get_json()["now"] == "2027-01-01T00:00:00Z"
+    second.clock(advance_seconds=60)
+    assert first.get("/sandbox/clock", ADMIN_KEY).get_json()["now"] == "2027-01-01T00:01:00Z"
 
 
 def test_setting_the_clock_needs_exactly_one_of_now_or_advance(api: Api) -> None:
@@ -39,7 +38,7 @@ def test_only_admins_touch_the_clock(api: Api) -> None:
     assert api.post("/sandbox/clock", json={"advance_seconds": 1}).status_code == 401
 
 
-def test_without_sandbox_mode_the_clock_routes_do_not_exist(app_factory: Any) -> None:
+def test_without_sandbox_mode_the_clock_routes_do_not_exist(app_factory: AppFactory) -> None:
     api = Api(app_factory(O2O_SANDBOX=False).test_client())
     response = api.get("/sandbox/clock", ADMIN_KEY)
     assert response.status_code == 404

@@ -1,8 +1,10 @@
-"""The README's curl walk-through works as written, against a live `o2o run` server."""
+"""The README's curl walk-through works as written, against a live `o2o run` server.
+
+SQLite only: the README starts the server on its default SQLite file, and so does this test.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,20 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import live_server
+from tests.live import live_server, subprocess_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if k != "O2O_SANDBOX"}
-    with live_server(tmp_path, O2O_SANDBOX=env.get("O2O_SANDBOX", "0")) as base:
+    """The server as the README starts it: seeded, not in sandbox mode, on a SQLite file."""
+    with live_server(tmp_path, O2O_SANDBOX="0") as base:
         yield base
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
-def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> None:
+def test_the_readme_walkthrough_runs_as_written_on_sqlite(live: str, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("## A walk through")
     section = readme[start : readme.index("\n## ", start)]
@@ -33,6 +35,7 @@ def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> No
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=tmp_path,
+        env=subprocess_environment(),
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from o2o.client import Clock, Service, ServiceError
+from tests.builders import ORDER_TTL, PAYMENT_CODE_TTL, QR_TOKEN_TTL
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_a_reservation_lapses_and_the_coupon_comes_back(o2o: Service, frozen: Cl
     clerk, shopper = o2o.clerk(o2o.store()), o2o.shopper()
     coupon = shopper.claim(o2o.campaign())
     order = clerk.checkout(39900, qr=shopper.show_qr(coupon))
-    frozen.advance(minutes=14, seconds=59)
+    frozen.advance(seconds=ORDER_TTL - 1)
     assert shopper.coupon(coupon).status == "reserved"
     frozen.advance(seconds=1)
     assert shopper.order(order).status == "expired"
@@ -45,7 +46,7 @@ def test_a_reservation_lapses_and_the_coupon_comes_back(o2o: Service, frozen: Cl
 def test_a_qr_token_expires_after_its_ttl(o2o: Service, frozen: Clock) -> None:
     clerk, shopper = o2o.clerk(o2o.store()), o2o.shopper()
     qr = shopper.show_qr(shopper.claim(o2o.campaign()))
-    frozen.advance(minutes=4, seconds=59)
+    frozen.advance(seconds=QR_TOKEN_TTL - 1)
     assert clerk.scan(qr, 39900).applicable is True
     frozen.advance(seconds=1)
     with pytest.raises(ServiceError) as caught:
@@ -57,7 +58,7 @@ def test_a_payment_code_expires_after_a_minute(o2o: Service, frozen: Clock) -> N
     clerk, shopper = o2o.clerk(o2o.store()), o2o.shopper()
     order = clerk.checkout(10000)
     code = shopper.payment_code()
-    frozen.advance(seconds=60)
+    frozen.advance(seconds=PAYMENT_CODE_TTL)
     with pytest.raises(ServiceError) as caught:
         clerk.take_payment(order, code)
     assert caught.value.code == "invalid_payment_code"

@@ -35,15 +35,15 @@ def auth(key: str, **headers: str) -> dict[str, str]:
 
 
 def test_50_checkouts_racing_for_one_coupon_leave_it_with_exactly_one_order(
-    matrix_app: Flask,
+    app: Flask,
 ) -> None:
-    api = Api(matrix_app.test_client())
+    api = Api(app.test_client())
     clerk, shopper = api.clerk(), api.shopper()
     code = api.coupon(shopper)["code"]
     token = api.qr_token(shopper, code)
 
     responses = race(
-        matrix_app,
+        app,
         50,
         lambda c, _: c.post(
             "/api/v1/orders",
@@ -54,21 +54,21 @@ def test_50_checkouts_racing_for_one_coupon_leave_it_with_exactly_one_order(
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == Counter({201: 1, 409: 49})
-    with matrix_app.app_context():
+    with app.app_context():
         holders = db.session.scalars(select(Order.id).where(Order.coupon_code == code)).all()
     winner = next(r.get_json()["id"] for r in responses if r.status_code == 201)
     assert holders == [winner]
     assert api.events(code) == ["claimed", "reserved"]
 
 
-def test_50_payments_racing_for_one_order_succeed_exactly_once(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_50_payments_racing_for_one_order_succeed_exactly_once(app: Flask) -> None:
+    api = Api(app.test_client())
     shopper = api.shopper()
     code = api.coupon(shopper)["code"]
     order = api.online_order(shopper, code=code)
 
     responses = race(
-        matrix_app,
+        app,
         50,
         lambda c, _: c.post(
             f"/api/v1/orders/{order['id']}/payments",
@@ -82,7 +82,7 @@ def test_50_payments_racing_for_one_order_succeed_exactly_once(matrix_app: Flask
     ]
     assert len(succeeded) == 1
     assert {r.status_code for r in responses} <= {201, 409}
-    with matrix_app.app_context():
+    with app.app_context():
         paid = db.session.scalar(
             select(func.count()).select_from(Payment).where(Payment.status == "succeeded")
         )
@@ -93,15 +93,15 @@ def test_50_payments_racing_for_one_order_succeed_exactly_once(matrix_app: Flask
 
 
 def test_20_clerks_scans_racing_for_one_order_take_exactly_one_payment_code(
-    matrix_app: Flask,
+    app: Flask,
 ) -> None:
-    api = Api(matrix_app.test_client())
+    api = Api(app.test_client())
     sale = api.reserved_sale()
     payers = [api.shopper() for _ in range(20)]
     codes = [api.payment_code(payer) for payer in payers]
 
     responses = race(
-        matrix_app,
+        app,
         20,
         lambda c, i: c.post(
             f"/api/v1/orders/{sale['order']['id']}/payments",
@@ -111,7 +111,7 @@ def test_20_clerks_scans_racing_for_one_order_take_exactly_one_payment_code(
     )
 
     assert Counter(r.status_code for r in responses) == Counter({201: 1, 409: 19})
-    with matrix_app.app_context():
+    with app.app_context():
         used = db.session.scalar(
             select(func.count()).select_from(PaymentCode).where(PaymentCode.used_at.is_not(None))
         )
@@ -125,14 +125,14 @@ def test_20_clerks_scans_racing_for_one_order_take_exactly_one_payment_code(
     )
 
 
-def test_one_payment_code_racing_across_20_orders_pays_exactly_one(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_one_payment_code_racing_across_20_orders_pays_exactly_one(app: Flask) -> None:
+    api = Api(app.test_client())
     clerk, payer = api.clerk(), api.shopper()
     orders = [api.order(clerk) for _ in range(20)]
     body = {"method": "card", "flow": "clerk_scan", "auth_code": api.payment_code(payer)}
 
     responses = race(
-        matrix_app,
+        app,
         20,
         lambda c, i: c.post(
             f"/api/v1/orders/{orders[i]['id']}/payments",
@@ -142,22 +142,22 @@ def test_one_payment_code_racing_across_20_orders_pays_exactly_one(matrix_app: F
     )
 
     assert Counter(r.status_code for r in responses) == Counter({201: 1, 422: 19})
-    with matrix_app.app_context():
+    with app.app_context():
         paid = db.session.scalars(select(Order.id).where(Order.status == "paid")).all()
         payments = db.session.scalar(select(func.count()).select_from(Payment))
     assert (len(paid), payments) == (1, 1)
 
 
 def test_one_payment_replayed_from_20_threads_with_one_key_is_one_payment(
-    matrix_app: Flask,
+    app: Flask,
 ) -> None:
-    api = Api(matrix_app.test_client())
+    api = Api(app.test_client())
     clerk, shopper = api.clerk(), api.shopper()
     order = api.order(clerk)
     body = {"method": "alipay", "flow": "clerk_scan", "auth_code": api.payment_code(shopper)}
 
     responses = race(
-        matrix_app,
+        app,
         20,
         lambda c, _: c.post(
             f"/api/v1/orders/{order['id']}/payments",
@@ -170,17 +170,17 @@ def test_one_payment_replayed_from_20_threads_with_one_key_is_one_payment(
     assert created
     assert {r.get_json()["id"] for r in created} == {created[0].get_json()["id"]}
     assert {r.status_code for r in responses} <= {201, 409}
-    with matrix_app.app_context():
+    with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
 
 
-def test_20_partial_refunds_racing_never_exceed_the_payment(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_20_partial_refunds_racing_never_exceed_the_payment(app: Flask) -> None:
+    api = Api(app.test_client())
     sale = api.checkout()  # pays 34900
     pay_id = sale["payment"]["id"]
 
     responses = race(
-        matrix_app,
+        app,
         20,
         lambda c, _: c.post(
             f"/api/v1/payments/{pay_id}/refunds", headers=auth(ADMIN_KEY), json={"amount": 5000}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from o2o.extensions import db
 from o2o.models import Order
-from tests.builders import ADMIN_KEY, Api, error_code
+from tests.builders import ADMIN_KEY, ORDER_TTL, Api, error_code
 
 
 def order_of(api: Api, order_id: str) -> dict[str, object]:
@@ -20,8 +20,7 @@ def order_of(api: Api, order_id: str) -> dict[str, object]:
     return body
 
 
-def test_the_payment_code_names_the_payer_of_an_anonymous_order(matrix_api: Api) -> None:
-    api = matrix_api
+def test_the_payment_code_names_the_payer_of_an_anonymous_order(api: Api) -> None:
     clerk, payer = api.clerk(), api.shopper()
     order = api.order(clerk)  # no coupon: nobody is known until the code is scanned
 
@@ -37,8 +36,7 @@ def test_the_payment_code_names_the_payer_of_an_anonymous_order(matrix_api: Api)
     assert api.get(path, api.shopper()["api_key"]).status_code == 404
 
 
-def test_a_friend_may_pay_for_the_coupon_owners_order(matrix_api: Api) -> None:
-    api = matrix_api
+def test_a_friend_may_pay_for_the_coupon_owners_order(api: Api) -> None:
     sale, friend = api.reserved_sale(), api.shopper()
 
     payment = api.pay(sale["order"], friend, sale["clerk"])
@@ -50,8 +48,7 @@ def test_a_friend_may_pay_for_the_coupon_owners_order(matrix_api: Api) -> None:
     assert api.get(f"/payments/{payment.get_json()['id']}", friend["api_key"]).status_code == 200
 
 
-def test_a_refused_clerk_scan_changes_nothing(matrix_api: Api) -> None:
-    api = matrix_api
+def test_a_refused_clerk_scan_changes_nothing(api: Api) -> None:
     sale = api.reserved_sale()
     path = f"/orders/{sale['order']['id']}/payments"
     auth_code = api.payment_code(sale["shopper"])
@@ -74,8 +71,8 @@ def orders_holding(app: Flask, code: str) -> int:
     return int(count or 0)
 
 
-def test_a_refused_checkout_writes_nothing(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_a_refused_checkout_writes_nothing(app: Flask) -> None:
+    api = Api(app.test_client())
     clerk, shopper = api.clerk(), api.shopper()
     code = api.coupon(shopper)["code"]  # ¥50 off from ¥300
     token = api.qr_token(shopper, code)
@@ -83,24 +80,24 @@ def test_a_refused_checkout_writes_nothing(matrix_app: Flask) -> None:
     too_little = api.post("/orders", clerk["api_key"], json={"amount": 100, "qr_token": token})
 
     assert (too_little.status_code, error_code(too_little)) == (422, "coupon_not_applicable")
-    assert orders_holding(matrix_app, code) == 0
+    assert orders_holding(app, code) == 0
     assert (api.coupon_status(code), api.events(code)) == ("available", ["claimed"])
     first = api.order(clerk, token=token)
     taken = api.post("/orders", clerk["api_key"], json={"amount": 39900, "qr_token": token})
     assert (taken.status_code, error_code(taken)) == (409, "coupon_not_available")
-    assert orders_holding(matrix_app, code) == 1
+    assert orders_holding(app, code) == 1
     assert order_of(api, first["id"])["status"] == "awaiting_payment"
 
 
-def test_a_lapsed_reservation_is_released_for_the_next_checkout(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_a_lapsed_reservation_is_released_for_the_next_checkout(app: Flask) -> None:
+    api = Api(app.test_client())
     sale = api.reserved_sale()
-    api.clock(advance_seconds=900)  # O2O_ORDER_TTL
+    api.clock(advance_seconds=ORDER_TTL)
 
     second = api.order(sale["clerk"], token=api.qr_token(sale["shopper"], sale["code"]))
 
     assert second["coupon_code"] == sale["code"]
     assert api.events(sale["code"]) == ["claimed", "reserved", "released", "reserved"]
     assert order_of(api, sale["order"]["id"])["status"] == "expired"
-    assert orders_holding(matrix_app, sale["code"]) == 2
+    assert orders_holding(app, sale["code"]) == 2
     assert api.pay(second, sale["shopper"], sale["clerk"]).get_json()["status"] == "succeeded"

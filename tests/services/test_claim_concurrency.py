@@ -37,18 +37,18 @@ def _race(app: Flask, calls: list[tuple[str, dict[str, Any]]], path: str) -> Cou
     return Counter(statuses)
 
 
-def test_300_racing_claims_on_a_budget_of_100_hand_out_exactly_100(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_300_racing_claims_on_a_budget_of_100_hand_out_exactly_100(app: Flask) -> None:
+    api = Api(app.test_client())
     campaign = api.campaign(total_quantity=BUDGET, per_shopper_limit=2)
     shoppers = [api.shopper(name=f"s{i}")["api_key"] for i in range(REQUESTS // 3)]
     # Every shopper asks three times against a limit of two.
-    calls = [(key, {}) for key in shoppers for _ in range(3)]
+    calls: list[tuple[str, dict[str, Any]]] = [(key, {}) for key in shoppers for _ in range(3)]
 
-    statuses = _race(matrix_app, calls, f"/api/v1/campaigns/{campaign['id']}/claims")
+    statuses = _race(app, calls, f"/api/v1/campaigns/{campaign['id']}/claims")
 
     assert statuses[201] == BUDGET
     assert set(statuses) <= {201, 409}
-    with matrix_app.app_context():
+    with app.app_context():
         held = Counter(db.session.scalars(select(Coupon.shopper_id)))
         claimed = db.session.scalar(select(Campaign.claimed_count))
         coupons = db.session.scalar(select(func.count()).select_from(Coupon))
@@ -56,13 +56,13 @@ def test_300_racing_claims_on_a_budget_of_100_hand_out_exactly_100(matrix_app: F
     assert max(held.values()) <= 2
 
 
-def test_one_shopper_racing_with_itself_gets_exactly_its_limit(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_one_shopper_racing_with_itself_gets_exactly_its_limit(app: Flask) -> None:
+    api = Api(app.test_client())
     campaign = api.campaign(total_quantity=1000, per_shopper_limit=3)
     key = api.shopper()["api_key"]
 
-    statuses = _race(matrix_app, [(key, {})] * 60, f"/api/v1/campaigns/{campaign['id']}/claims")
+    statuses = _race(app, [(key, {})] * 60, f"/api/v1/campaigns/{campaign['id']}/claims")
 
     assert statuses == Counter({201: 3, 409: 57})
-    with matrix_app.app_context():
+    with app.app_context():
         assert db.session.scalar(select(Campaign.claimed_count)) == 3

@@ -12,13 +12,13 @@ from tests.builders import ADMIN_KEY, Api
 THREADS = 10
 
 
-def test_concurrent_advances_all_count(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_concurrent_advances_all_count(app: Flask) -> None:
+    api = Api(app.test_client())
     api.clock(now="2026-12-01T00:00:00Z")
     start = threading.Barrier(THREADS)
 
     def advance(_: int) -> int:
-        client = matrix_app.test_client()
+        client = app.test_client()
         start.wait()
         return client.post(
             "/api/v1/sandbox/clock",

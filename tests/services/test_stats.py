@@ -62,10 +62,11 @@ def recompute(campaign_id: str) -> dict[str, Any]:
     by_store: dict[str, dict[str, int]] = defaultdict(lambda: dict(empty))
     for coupon in coupons:
         if coupon.status == "redeemed":
-            order = orders[coupon.order_id]  # type: ignore[index]
-            by_channel[order.channel]["redeemed"] += 1
-            if order.store_id:  # online orders name a store only if the shopper chose one
-                by_store[order.store_id]["redeemed"] += 1
+            assert coupon.order_id is not None, coupon.code  # a redeemed coupon names its order
+            redeeming = orders[coupon.order_id]
+            by_channel[redeeming.channel]["redeemed"] += 1
+            if redeeming.store_id:  # online orders name a store only if the shopper chose one
+                by_store[redeeming.store_id]["redeemed"] += 1
     for payment in db.session.query(Payment).filter_by(status="succeeded").all():
         order = orders.get(payment.order_id)
         if order is None or order.status not in ("paid", "partially_refunded"):

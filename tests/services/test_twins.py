@@ -164,9 +164,9 @@ def coupons_and_times(draw: st.DrawFn) -> tuple[Coupon, Order | None, datetime]:
 
 
 @pytest.fixture
-def conn(app_factory: Any, db_url: str) -> Iterator[Connection]:
+def conn(app_factory: Any) -> Iterator[Connection]:
     """A connection to a fresh schema on each database, holding a shopper and a campaign."""
-    app = app_factory(db_url)
+    app = app_factory()
     with app.app_context(), db.engine.connect() as connection:
         base = Campaign(
             id="cmp_base",

@@ -39,8 +39,7 @@ def redeemed_count(api: Api, campaign_id: str) -> int:
     return int(api.get(f"/campaigns/{campaign_id}", ADMIN_KEY).get_json()["redeemed_count"])
 
 
-def test_every_move_writes_its_history_row_and_keeps_the_counter(matrix_api: Api) -> None:
-    api = matrix_api
+def test_every_move_writes_its_history_row_and_keeps_the_counter(api: Api) -> None:
     sale = api.reserved_sale()
     clerk, shopper, code = sale["clerk"], sale["shopper"], sale["code"]
     campaign_id = api.coupon_campaign(code)
@@ -70,13 +69,13 @@ def test_every_move_writes_its_history_row_and_keeps_the_counter(matrix_api: Api
     assert api.coupon_status(code) == "available"
 
 
-def test_a_move_that_lost_its_race_writes_nothing(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_a_move_that_lost_its_race_writes_nothing(app: Flask) -> None:
+    api = Api(app.test_client())
     sale = api.reserved_sale()
     code = sale["code"]
     campaign_id = api.coupon_campaign(code)
 
-    with matrix_app.app_context():
+    with app.app_context():
         now = clock.now()
         row = (table(Store), store_row("st_lost"))
         redeemed, reserved = CouponEventType.REDEEMED, CouponEventType.RESERVED
@@ -94,13 +93,13 @@ def test_a_move_that_lost_its_race_writes_nothing(matrix_app: Flask) -> None:
     assert redeemed_count(api, campaign_id) == 0
 
 
-def test_a_won_move_returns_the_campaign_counts_and_inserts_its_row(matrix_app: Flask) -> None:
-    api = Api(matrix_app.test_client())
+def test_a_won_move_returns_the_campaign_counts_and_inserts_its_row(app: Flask) -> None:
+    api = Api(app.test_client())
     sale = api.reserved_sale()
     code, order_id = sale["code"], sale["order"]["id"]
     campaign_id = api.coupon_campaign(code)
 
-    with matrix_app.app_context():
+    with app.app_context():
         move = CouponMove(CouponEventType.REDEEMED, clock.now(), order_id)
         moved = store.move_coupon(move, (table(Store), store_row("st_won")))
         db.session.commit()

@@ -8,7 +8,8 @@ drawn from a counter so the runs can be compared row by row.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from o2o import store, tokens
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, CouponEvent, Order, Payment, Refund
 from tests.builders import ADMIN_KEY, Api
+from tests.conftest import build_app
 
 FROZEN_AT = "2026-03-01T10:00:00+00:00"
 Scenario = Callable[[Api], None]
@@ -124,16 +126,39 @@ def rows_after(app: Flask, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) 
         }
 
 
+@pytest.fixture
+def fresh_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Flask]]:
+    """`fresh_app("sqlite" | "postgresql")`: an app on that database with empty tables."""
+    apps: list[Flask] = []
+
+    def build(database: str) -> Flask:
+        if database == "postgresql":
+            request.getfixturevalue("postgres_schema")()
+            url = str(request.getfixturevalue("postgres_url"))
+        else:
+            url = f"sqlite:///{tmp_path / f'parity-{len(apps)}.sqlite3'}"
+        apps.append(build_app(url))
+        with apps[-1].app_context():
+            db.create_all()
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_each_scenario_leaves_the_same_rows_on_every_composition(
-    name: str, app_factory: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    name: str, fresh_app: Callable[[str], Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario = SCENARIOS[name]
-    on_sqlite = rows_after(app_factory(), scenario, monkeypatch)
-    one_statement = rows_after(app_factory(postgres_url), scenario, monkeypatch)
+    on_sqlite = rows_after(fresh_app("sqlite"), scenario, monkeypatch)
+    one_statement = rows_after(fresh_app("postgresql"), scenario, monkeypatch)
     with monkeypatch.context() as patch:
         patch.setattr(store, "_composition", lambda: store.sqlite)
-        blocks_one_by_one = rows_after(app_factory(postgres_url), scenario, monkeypatch)
+        blocks_one_by_one = rows_after(fresh_app("postgresql"), scenario, monkeypatch)
     assert one_statement == on_sqlite
     assert blocks_one_by_one == on_sqlite
     assert any(on_sqlite.values()), "the scenario wrote nothing"

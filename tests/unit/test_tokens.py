@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import string
 from datetime import UTC, datetime, timedelta
 
@@ -69,6 +70,7 @@ def test_coupon_codes_are_upper_case_without_ambiguous_characters() -> None:
     assert len(codes) == 500
     for code in codes:
         assert len(code) == 12
+        assert code == code.upper()
         assert set(code) <= set(CODE_ALPHABET)
         assert not set(code) & set("01OI")
 
@@ -86,8 +88,11 @@ def test_payment_codes_are_18_digits_starting_10_to_15() -> None:
         assert 10 <= int(code[:2]) <= 15
 
 
-def test_api_keys_are_stored_as_a_sha256_that_never_contains_the_key() -> None:
+def test_api_keys_are_stored_as_their_sha256_hex_digest() -> None:
+    # A hex digest can never contain a word such as "secret", so the test pins the digest
+    # itself: the SHA-256 of the key's UTF-8 bytes, stable, and different for a different key.
     digest = hash_api_key("o2o_admin_secret")
-    assert len(digest) == 64
-    assert "secret" not in digest
+    assert digest == hashlib.sha256(b"o2o_admin_secret").hexdigest()
     assert digest == hash_api_key("o2o_admin_secret")
+    assert digest != hash_api_key("o2o_admin_secreT")
+    assert hash_api_key("密钥") == hashlib.sha256("密钥".encode()).hexdigest()
