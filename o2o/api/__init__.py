@@ -49,7 +49,7 @@ IDEMPOTENCY_KEY = {
 
 
 def _document_idempotency(api: Api) -> None:
-    """Every POST honours Idempotency-Key (o2o.idempotency); say so in each POST operation."""
+    """Every POST honours Idempotency-Key (o2o.api.idempotency); say so in each POST operation."""
     for operations in api.spec._paths.values():
         if "post" in operations:
             operations["post"].setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
