@@ -205,6 +205,22 @@ class Caller:
         return Payment(self.get(f"/payments/{_id(payment)}"))
 
 
+class Refunder(Caller):
+    """A caller who may give money back: an admin (any payment) or a clerk (their store's)."""
+
+    def refund(
+        self,
+        payment: Payment | str,
+        amount: int | None = None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Refund:
+        """Refund `amount` fen (all that is left by default) of a payment."""
+        body = {k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None}
+        path = f"/payments/{_id(payment)}/refunds"
+        return Refund(self.post(path, body, **_idempotency(idempotency_key)))
+
+
 class Clock:
     """The sandbox clock (the service must run with O2O_SANDBOX=1)."""
 
@@ -294,7 +310,7 @@ class Shopper(Caller):
         return Payment(self.post(f"/payments/{_id(payment)}/confirm", O2O_Mock_Outcome=outcome))
 
 
-class Clerk(Caller):
+class Clerk(Refunder):
     """A store's clerk: scans coupon QRs, checks out, takes payments, refunds."""
 
     def __init__(self, transport: Transport, key: str, data: dict[str, Any]) -> None:
@@ -331,20 +347,8 @@ class Clerk(Caller):
         body = {"method": method, "flow": PaymentFlow.SHOPPER_SCAN}
         return Payment(self.post(f"/orders/{_id(order)}/payments", body))
 
-    def refund(
-        self,
-        payment: Payment | str,
-        amount: int | None = None,
-        reason: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Refund:
-        """Refund `amount` fen (all that is left by default) of a payment at this store."""
-        body = {k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None}
-        path = f"/payments/{_id(payment)}/refunds"
-        return Refund(self.post(path, body, **_idempotency(idempotency_key)))
 
-
-class Service(Caller):
+class Service(Refunder):
     """The merchant's side (an admin key): sets the stage, reads the stats, moves the clock."""
 
     def __init__(self, transport: Transport, admin_key: str) -> None:
@@ -387,15 +391,3 @@ class Service(Caller):
     def stats(self, campaign: Campaign | str) -> dict[str, Any]:
         """The campaign's counters: claimed, redeemed, GMV, discount given, …"""
         return dict(self.get(f"/campaigns/{_id(campaign)}/stats"))
-
-    def refund(
-        self,
-        payment: Payment | str,
-        amount: int | None = None,
-        reason: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Refund:
-        """Refund `amount` fen (all that is left by default) of any payment."""
-        body = {k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None}
-        path = f"/payments/{_id(payment)}/refunds"
-        return Refund(self.post(path, body, **_idempotency(idempotency_key)))

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from o2o import gateway
 from o2o.extensions import db
 from o2o.models import Payment
-from o2o.services.payments.common import PaymentRequest, pay_carefully
+from o2o.services.payments.common import PaymentRequest, charge
 from o2o.store import CodeSpend, CouponMove, pay_at_till, row_of
 from o2o.vocabulary import CouponEventType, PaymentStatus
 
 
 def pay_by_code(request: PaymentRequest) -> Payment:
     """Charge the shopper whose payment code the clerk scanned."""
-    answer = gateway.charge(request.outcome)
-    if answer.status == PaymentStatus.SUCCEEDED:
-        paid = _pay_without_reading(request)
-        if paid is not None:
-            return paid
-    return pay_carefully(request, answer)
+    return charge(request, _pay_without_reading)
 
 
 def _pay_without_reading(request: PaymentRequest) -> Payment | None:

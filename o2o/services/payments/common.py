@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,6 +89,20 @@ def payable_order(request: PaymentRequest) -> Order:
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
     return order
+
+
+def charge(
+    request: PaymentRequest, pay_without_reading: Callable[[PaymentRequest], Payment | None]
+) -> Payment:
+    """Ask the provider; a success first tries the flow's fast path (conditional writes with
+    nothing read first), and everything else, or a fast path that found something in the way,
+    takes the careful path."""
+    answer = gateway.charge(request.outcome)
+    if answer.status == PaymentStatus.SUCCEEDED:
+        paid = pay_without_reading(request)
+        if paid is not None:
+            return paid
+    return pay_carefully(request, answer)
 
 
 def pay_carefully(request: PaymentRequest, answer: gateway.Answer | None) -> Payment:

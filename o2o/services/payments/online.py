@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from o2o import gateway
 from o2o.extensions import db
 from o2o.models import Payment
-from o2o.services.payments.common import PAYMENTS, PaymentRequest, pay_carefully
+from o2o.services.payments.common import PAYMENTS, PaymentRequest, charge
 from o2o.services.payments.outcomes import redeem
 from o2o.store import pay_order_unread, row_of
 from o2o.vocabulary import PaymentStatus
@@ -13,12 +12,7 @@ from o2o.vocabulary import PaymentStatus
 
 def pay_online(request: PaymentRequest) -> Payment:
     """Charge the shopper for their own online order."""
-    answer = gateway.charge(request.outcome)
-    if answer.status == PaymentStatus.SUCCEEDED:
-        paid = _pay_without_reading(request)
-        if paid is not None:
-            return paid
-    return pay_carefully(request, answer)
+    return charge(request, _pay_without_reading)
 
 
 def _pay_without_reading(request: PaymentRequest) -> Payment | None:
