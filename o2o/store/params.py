@@ -7,6 +7,7 @@ schema has a double underscore (tests/store checks it), so the trap cannot be st
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -17,8 +18,10 @@ from sqlalchemy.types import TypeEngine
 from o2o.vocabulary import ActorRole, CouponEventType
 
 
+@functools.cache
 def bind_name(scope: str, field: str) -> str:
-    """The name of a bound parameter: the naming rule of the whole hot path."""
+    """The name of a bound parameter: the naming rule of the whole hot path (remembered: it
+    is asked for every parameter of every hot statement)."""
     return f"{scope}__{field}"
 
 
