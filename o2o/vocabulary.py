@@ -248,3 +248,11 @@ class ErrorCode(Enum):
     )
     # 500 (and any 5xx of the HTTP layer, with its own status)
     INTERNAL_ERROR = ("internal_error", 500, "Something went wrong on our side.")
+
+
+# Every StrEnum above, for code that must register them somewhere (psycopg's dumpers).
+STR_ENUMS: tuple[type[StrEnum], ...] = tuple(
+    value
+    for value in list(globals().values())
+    if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum
+)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import CTE, Select, Table, select
 from sqlalchemy.orm import Session
 
+from o2o import vocabulary
 from o2o.store.blocks import (
     MOVES,
     PAYMENTS,
@@ -26,6 +27,23 @@ from o2o.store.blocks import (
 )
 from o2o.store.params import CodeSpend, CouponMove, OrderPayment, Paid, bind_row
 from o2o.vocabulary import CouponEventType, Role
+
+
+def _bind_the_vocabulary_as_text() -> None:
+    """psycopg finds a parameter's dumper by its exact class; for a str subclass, such as the
+    vocabulary's StrEnums bound all through the hot path, it walks the class's MRO on every new
+    cursor. Give each StrEnum the dumpers of str once, so it is found at the first look."""
+    try:
+        from psycopg import adapters
+        from psycopg.adapt import PyFormat
+    except ImportError:  # without the postgres extra there is no PostgreSQL to talk to
+        return
+    for enum in vocabulary.STR_ENUMS:
+        for format_ in (PyFormat.BINARY, PyFormat.TEXT):  # the last one is also str's AUTO
+            adapters.register_dumper(enum, adapters.get_dumper(str, format_))
+
+
+_bind_the_vocabulary_as_text()
 
 
 def _history(event: CouponEventType, moved: CTE) -> list[CTE]:
