@@ -523,9 +523,3 @@ class Refund(Base):
 def table(model: type[Base]) -> Table:
     """A model's Core table, for hot-path statements that need no ORM bookkeeping."""
     return cast(Table, model.__table__)
-
-
-def column_values(obj: Base) -> dict[str, Any]:
-    """The row a new model object stands for, for a Core INSERT (unset columns take defaults)."""
-    values = {column.key: getattr(obj, column.key) for column in table(type(obj)).columns}
-    return {key: value for key, value in values.items() if value is not None}

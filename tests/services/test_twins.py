@@ -19,12 +19,18 @@ from o2o.models import (
     Coupon,
     Order,
     Shopper,
-    column_values,
     days_later,
     sql_moment,
     table,
 )
 from o2o.vocabulary import CampaignStatus, Channel, CouponStatus, OrderStatus, Reason
+
+
+def column_values(obj: Any) -> dict[str, Any]:
+    """The row a model object stands for, for a Core INSERT (unset columns take defaults)."""
+    values = {column.key: getattr(obj, column.key) for column in table(type(obj)).columns}
+    return {key: value for key, value in values.items() if value is not None}
+
 
 TWIN_SETTINGS = settings(
     max_examples=150,
