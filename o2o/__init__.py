@@ -27,6 +27,7 @@ def create_app(
     from o2o.services.sandbox import DatabaseClock
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.url_map.merge_slashes = False  # `/coupons//events` is a JSON 404, not a 308 HTML page
     app.config.update(build_config(app.instance_path, config, environ))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
@@ -29,13 +29,17 @@ def _encode(at: datetime, ident: str) -> str:
 
 
 def _decode(cursor: str) -> tuple[datetime, str]:
+    """The (time, id) a cursor of ours names; any other string is a 422 on `cursor`, whatever
+    fails: base64, UTF-8, JSON, its shape, a time that is naive or out of range, an id that
+    could not be stored (NUL, lone surrogates)."""
     try:
         at, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, str(ident)
-    except (ValueError, TypeError) as exc:
+        if moment.tzinfo is None or not isinstance(ident, str) or "\x00" in ident:
+            raise ValueError("not a cursor")
+        ident.encode("utf-8")  # a lone surrogate cannot reach the database
+        return moment.astimezone(UTC), ident
+    except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
         raise field_error("cursor", "Not a cursor this API returned.") from exc
 
 

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
 from o2o import clock, store
+from o2o.errors import field_error
 from o2o.extensions import db
 from o2o.models import SandboxClock
 from o2o.services.housekeeping import catch_up
 
 _ROW = 1
+# Far enough for any test, and far enough from datetime's end (9999) that the service's own
+# arithmetic (an order's TTL, a coupon's validity) never overflows.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _advanced(current: datetime, seconds: int) -> datetime:
+    try:
+        return current + timedelta(seconds=seconds)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 class DatabaseClock:
@@ -44,7 +55,12 @@ def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None
     """Move the sandbox clock to `now`, or forward by `advance_seconds` (safe under races)."""
     while True:
         current = read_clock()
-        target = now if now is not None else current + timedelta(seconds=advance_seconds or 0)
+        target = now if now is not None else _advanced(current, advance_seconds or 0)
+        if target > LATEST:
+            raise field_error(
+                "now" if now is not None else "advance_seconds",
+                f"The sandbox clock goes no later than {LATEST.isoformat()}.",
+            )
         # compare-and-set: two concurrent advances of 60 s make 120 s, not 60
         moved: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
             update(SandboxClock)
