@@ -14,7 +14,14 @@ _INT_SETTINGS = {
     "O2O_PAYMENT_CODE_TTL": 60,
     "O2O_MOCK_PAYING_SECONDS": 5,
     "O2O_IDEMPOTENCY_TTL": 24 * 3600,
+    # How long a looked-up API key is trusted without a query: a revoked key stops working
+    # within this many seconds on every worker. 0 looks every key up on every request.
+    "O2O_AUTH_CACHE_SECONDS": 10,
+    # How long a rotated-out API key keeps working beside its successor.
+    "O2O_KEY_OVERLAP_SECONDS": 0,
 }
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 def _truthy(value: str | None) -> bool:
@@ -22,11 +29,25 @@ def _truthy(value: str | None) -> bool:
 
 
 def _instance_secret(instance_path: Path) -> str:
-    """A development secret kept in the instance folder, so tokens survive restarts."""
+    """A development secret kept in the instance folder, so tokens survive restarts.
+
+    Written whole and private: a temporary file opened 0600 is renamed into place, so no
+    reader ever sees a half-written secret and no other user can read it; of two processes
+    starting at once, the first rename wins and both read the winner's secret.
+    """
     path = instance_path / "secret_key"
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)  # fails if another process got there first
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return path.read_text().strip()
 
 
@@ -55,6 +76,15 @@ def build_config(
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # no request of this API comes near a megabyte
+        # Every absolute URL the service hands out starts here; the Host header never counts.
+        "O2O_PUBLIC_URL": (env.get("O2O_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        # Behind a trusted reverse proxy: how many proxies' X-Forwarded-* headers to believe.
+        "O2O_PROXY_FIX": int(env.get("O2O_PROXY_FIX") or 0),
+        # flask-limiter: None means the defaults (off in sandbox mode), "" turns limits off.
+        "O2O_RATE_LIMITS": env.get("O2O_RATE_LIMITS"),
+        "O2O_RATE_LIMIT_STORAGE": env.get("O2O_RATE_LIMIT_STORAGE") or "memory://",
+        # No log line ever carries a bound value: a payment code, a key hash.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
     }
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))
