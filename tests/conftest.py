@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import o2o.models  # noqa: F401  # the tables, before any fixture creates them
 from o2o import create_app
 from o2o.client import InProcess, Service
 from o2o.extensions import db
