@@ -83,6 +83,8 @@ def build_config(
         # flask-limiter: None means the defaults (off in sandbox mode), "" turns limits off.
         "O2O_RATE_LIMITS": env.get("O2O_RATE_LIMITS"),
         "O2O_RATE_LIMIT_STORAGE": env.get("O2O_RATE_LIMIT_STORAGE") or "memory://",
+        # Test-only: `<point>:<marker file>` ends the process at that point once (o2o.faults).
+        "O2O_TEST_CRASH_AT": env.get("O2O_TEST_CRASH_AT") or None,
         # No log line ever carries a bound value: a payment code, a key hash.
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
     }

@@ -1,4 +1,5 @@
-"""Stripe-style Idempotency-Key for POSTs: one decorator; the records live in the database."""
+"""Stripe-style Idempotency-Key for POSTs: one decorator over o2o.services.idempotency, which
+makes the key, the use case and the stored response one transaction."""
 
 from __future__ import annotations
 
@@ -7,26 +8,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, request
 
-from o2o import clock
-from o2o.errors import O2OError, field_error
+from o2o import clock, faults
+from o2o.errors import field_error
 from o2o.services import idempotency as records
-from o2o.vocabulary import ErrorCode
-
-if TYPE_CHECKING:
-    from o2o.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# A request that died mid-flight must not hold its key for ever.
-STALE_IN_PROGRESS = timedelta(seconds=60)
-
-# Rejected by validation (even when a service finds it) or told to retry: nothing is stored.
-NOT_STORED = {ErrorCode.VALIDATION_ERROR, ErrorCode.CLAIM_CONTENTION}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,34 +33,24 @@ def _request_hash() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
+def _replay(outcome: records.Outcome) -> Response:
     response = current_app.response_class(
-        record.response_body, status=record.response_status, mimetype="application/json"
+        outcome.body, status=outcome.status, mimetype="application/json"
     )
     response.headers[REPLAYED_HEADER] = "true"
     return response
 
 
-def _claim_key(scope: str, key: str, request_hash: str) -> IdempotencyRecord | Response:
-    """Insert the in-progress record, or return the earlier response to replay."""
-    # Keys guard against retries over the network, which happen in real time: the replay window
-    # and the in-flight timeout run on the real clock even while the sandbox clock is moved.
-    now = clock.real_now()
-    ttl = timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"])
-    record = records.claim_key(scope, key, request_hash, now=now, ttl=ttl)
-    if record is not None:
-        return record
-    existing = records.find_record(scope, key)
-    if existing is None:  # the other request failed and forgot the key meanwhile
-        return _claim_key(scope, key, request_hash)
-    if existing.request_hash != request_hash:
-        raise O2OError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
-    if existing.in_progress:
-        if existing.created_at < now - STALE_IN_PROGRESS:
-            records.forget_record(existing)
-            return _claim_key(scope, key, request_hash)
-        raise O2OError(ErrorCode.IDEMPOTENCY_KEY_IN_USE)
-    return _replay(existing)
+def _key_use(key: str) -> records.KeyUse:
+    # Keys guard against retries over the network, which happen in real time: the replay
+    # window runs on the real clock even while the sandbox clock is moved.
+    return records.KeyUse(
+        scope=g.principal.key_id,
+        key=key,
+        request_hash=_request_hash(),
+        now=clock.real_now(),
+        retention=timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"]),
+    )
 
 
 def idempotent(view: F) -> F:
@@ -81,22 +63,17 @@ def idempotent(view: F) -> F:
             return view(*args, **kwargs)
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
             raise field_error(HEADER, f"Must be 1 to {MAX_KEY_LENGTH} characters.")
-        claimed = _claim_key(g.principal.key_id, key, _request_hash())
-        if isinstance(claimed, Response):
-            return claimed
-        record_id = claimed.id
-        try:
+        made: list[Response] = []
+
+        def run() -> records.Outcome:
             response = current_app.make_response(view(*args, **kwargs))
-        except O2OError as error:
-            if error.error in NOT_STORED:  # the client fixes the request and retries, same key
-                records.keep_failure(record_id, 500, "")
-            else:
-                records.keep_failure(record_id, error.status, json.dumps(error.envelope()))
-            raise
-        except Exception:
-            records.keep_failure(record_id, 500, "")
-            raise
-        records.keep_response(record_id, response.status_code, response.get_data(as_text=True))
+            made.append(response)
+            return records.Outcome(response.status_code, response.get_data(as_text=True))
+
+        outcome = records.run_once(_key_use(key), run)
+        response = _replay(outcome) if outcome.replayed else made[0]
+        crash_at = current_app.config.get("O2O_TEST_CRASH_AT")
+        response.call_on_close(lambda: faults.reached("after_response", crash_at))
         return response
 
     wrapper.o2o_idempotent = True  # type: ignore[attr-defined]  # outer decorators copy it up

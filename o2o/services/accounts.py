@@ -6,7 +6,7 @@ import hmac
 
 from sqlalchemy import select
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import ApiKey, Clerk, Shopper, Store
@@ -58,10 +58,10 @@ def add_api_key(
 
 def create_store(name: str, city: str, address: str | None = None) -> Store:
     """Open a store."""
-    store = Store(id=new_id("st"), name=name, city=city, address=address, created_at=clock.now())
-    db.session.add(store)
-    db.session.commit()
-    return store
+    opened = Store(id=new_id("st"), name=name, city=city, address=address, created_at=clock.now())
+    db.session.add(opened)
+    store.commit()
+    return opened
 
 
 def list_stores(limit: int, cursor: str | None) -> Page[Store]:
@@ -75,7 +75,7 @@ def _register(person: Clerk | Shopper, role: Role) -> str:
     db.session.add(person)
     db.session.flush()
     add_api_key(role, key, **{f"{role}_id": person.id})
-    db.session.commit()
+    store.commit()
     return key
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, func, select, update
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError, field_error, validation_failed
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, Store
@@ -61,7 +61,7 @@ def create_campaign(data: dict[str, Any]) -> Campaign:
     """Publish a campaign."""
     campaign = build_campaign(data)
     db.session.add(campaign)
-    db.session.commit()
+    store.commit()
     return campaign
 
 
@@ -100,7 +100,7 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
         campaign.name = changes["name"]
     if status and status != campaign.status:
         _change_status(campaign, status)
-    db.session.commit()
+    store.commit()
     db.session.refresh(campaign)  # total_quantity moved by a conditional UPDATE
     return campaign
 
@@ -115,7 +115,7 @@ def _change_status(campaign: Campaign, status: CampaignStatus) -> None:
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:
-        db.session.rollback()
+        store.rollback()
         raise field_error("status", "The campaign's status changed meanwhile; read it again.")
 
 

@@ -84,7 +84,7 @@ def scan(principal: Principal, token: str, amount: int, store_id: str | None = N
     now = clock.now()
     coupon = _coupon_from_token(token, now)
     quote = _quote(coupon, amount, store_id, Channel.IN_STORE, now)
-    db.session.rollback()  # a scan never writes
+    store.rollback()  # a scan never writes
     return quote
 
 
@@ -108,7 +108,7 @@ def place_order(
         _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
     else:
         db.session.execute(ORDERS.insert(), row_of(order))
-    db.session.commit()
+    store.commit()
     return order
 
 
@@ -191,7 +191,7 @@ def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: dateti
     )
     reserved = store.move_coupon(move, row=(ORDERS, row_of(order)))
     if not reserved:  # someone else reserved it between our read and our UPDATE
-        db.session.rollback()
+        store.rollback()
         raise O2OError(
             ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just taken by another order."
         )
@@ -207,7 +207,7 @@ def cancel_order(principal: Principal, order_id: str) -> Order:
     now = clock.now()
     order = load_order(principal, order_id)
     if expire_if_lapsed(order, now) or order.status != OrderStatus.AWAITING_PAYMENT:
-        db.session.commit()
+        store.commit()
         raise O2OError(
             ErrorCode.ORDER_NOT_CANCELABLE, f"This order is {order.effective_status(now)}."
         )
@@ -220,6 +220,6 @@ def cancel_order(principal: Principal, order_id: str) -> Order:
     if canceled.rowcount != 1:  # paid a moment ago by a concurrent payment
         raise O2OError(ErrorCode.ORDER_NOT_CANCELABLE)
     release_coupon(order, now, principal)
-    db.session.commit()
+    store.commit()
     db.session.refresh(order)
     return order

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, CouponEvent
@@ -33,7 +33,7 @@ def claim_coupon(principal: Principal, campaign_id: str, channel: ClaimChannel) 
             return _claim_once(principal, campaign_id, channel)
         except IntegrityError:
             # Lost a race on (campaign, shopper, claim_seq) or on a code: look again.
-            db.session.rollback()
+            store.rollback()
     raise O2OError(ErrorCode.CLAIM_CONTENTION)
 
 
@@ -64,7 +64,7 @@ def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -
             actor_id=principal.actor_id,
         )
     )
-    db.session.commit()
+    store.commit()
     return coupon
 
 
@@ -92,7 +92,7 @@ def _spend_budget(campaign_id: str) -> None:
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        db.session.rollback()
+        store.rollback()
         raise O2OError(ErrorCode.CAMPAIGN_EXHAUSTED)
 
 
@@ -105,7 +105,7 @@ def _held_within_limit(principal: Principal, campaign: Campaign) -> int:
         )
     )
     if (held or 0) >= campaign.per_shopper_limit:
-        db.session.rollback()
+        store.rollback()
         raise O2OError(
             ErrorCode.PER_SHOPPER_LIMIT_REACHED,
             f"You already hold {held} coupon(s) of this campaign, the most allowed.",

@@ -57,5 +57,5 @@ def catch_up(now: datetime) -> int:
 def sweep() -> int:
     """Catch up to the service's now and commit (the cron entry point)."""
     done = catch_up(clock.now())
-    db.session.commit()
+    store.commit()
     return done

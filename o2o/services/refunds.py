@@ -49,7 +49,7 @@ def _take_from(payment: Payment, amount: int) -> bool:
     )
     row = taken.first()
     if row is None or amount <= 0:
-        db.session.rollback()
+        store.rollback()
         left = db.session.scalar(
             select(Payment.amount - Payment.refunded_amount).where(Payment.id == payment.id)
         )
@@ -69,7 +69,7 @@ def _refund_free_order(
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:
-        db.session.rollback()
+        store.rollback()
         raise _exceeds(0)
     _restore_coupon(payment.order, principal, now)
     return _record(principal, payment, 0, reason, now)
@@ -97,7 +97,7 @@ def _record(
         created_at=now,
     )
     db.session.add(refund)
-    db.session.commit()
+    store.commit()
     return refund
 
 

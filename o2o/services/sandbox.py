@@ -47,7 +47,7 @@ def read_clock() -> datetime:
 def current_time() -> datetime:
     """The sandbox's now, kept: a first read starts the clock there for every worker."""
     now = read_clock()
-    db.session.commit()
+    store.commit()
     return now
 
 
@@ -70,8 +70,8 @@ def set_clock(*, now: datetime | None = None, advance_seconds: int | None = None
         )
         if moved.rowcount == 1:
             break
-        db.session.rollback()
+        store.rollback()
     catch_up(target)  # history and stats follow the clock: releases, expiries
-    db.session.commit()
+    store.commit()
     clock.forget_cached_now()
     return target

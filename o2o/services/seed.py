@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from o2o import clock
+from o2o import clock, store
 from o2o.extensions import db
 from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store
 from o2o.services.accounts import add_api_key
@@ -48,7 +48,7 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
         if db.session.get(Campaign, fields["id"]) is None:
             db.session.add(build_campaign(fields, campaign_id=fields["id"]))
             report.count("campaigns")
-    db.session.commit()
+    store.commit()
     return report
 
 

@@ -19,11 +19,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from o2o.extensions import db
 from o2o.models import Order
-from o2o.store import blocks, postgres, sqlite
+from o2o.store import blocks, postgres, sqlite, transactions
 from o2o.store.params import CodeSpend, CouponMove, OrderPayment, Paid, acted_by, row_of
+from o2o.store.transactions import Guard, commit, guarded, rollback
 from o2o.vocabulary import Role
 
-__all__ = ["CodeSpend", "CouponMove", "OrderPayment", "Paid", "Verdict", "acted_by", "row_of"]
+__all__ = [
+    "CodeSpend",
+    "CouponMove",
+    "Guard",
+    "OrderPayment",
+    "Paid",
+    "Verdict",
+    "acted_by",
+    "commit",
+    "guarded",
+    "rollback",
+    "row_of",
+]
 
 
 def _composition() -> ModuleType:
@@ -108,8 +121,8 @@ def statements_commit_themselves() -> None:
     and no COMMIT round trips. For a use case that reads, then writes with one statement:
     under READ COMMITTED its reads shared no snapshot anyway, and one statement is atomic.
     Call `back_to_transactions()` before a second write."""
-    if not writes_in_one_statement():
-        return
+    if not writes_in_one_statement() or transactions.is_guarded():
+        return  # a guarded request's statements commit with its stored response
     if db.session().in_transaction():  # reads so far (a key lookup): nothing to keep
         db.session.commit()
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -117,4 +130,4 @@ def statements_commit_themselves() -> None:
 
 def back_to_transactions() -> None:
     """Leave statement-by-statement mode: the statements that follow share one transaction."""
-    db.session.commit()
+    transactions.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from o2o.extensions import db
+from o2o import store
 from o2o.models import Payment
 from o2o.services.payments.common import PaymentRequest, charge
 from o2o.store import CodeSpend, CouponMove, pay_at_till, row_of
@@ -31,11 +31,11 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
     spend = CodeSpend(code=request.auth_code, at=request.now)
     paid = pay_at_till(request.order_payment(), spend, move, row_of(payment))
     if paid is None:
-        db.session.rollback()
+        store.rollback()
         return None
     if paid.coupon_code is not None and paid.campaign_id is None:
-        db.session.rollback()
+        store.rollback()
         raise RuntimeError(f"order {request.order_id} lost its coupon reservation")
     payment.amount, payment.payer_id = paid.payable_amount, paid.payer_id
-    db.session.commit()
+    store.commit()
     return payment

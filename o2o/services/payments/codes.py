@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from o2o import clock
+from o2o import clock, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import PaymentCode
@@ -26,7 +26,7 @@ def issue_payment_code(principal: Principal) -> PaymentCode:
         expires_at=now + timedelta(seconds=current_app.config["O2O_PAYMENT_CODE_TTL"]),
     )
     db.session.add(code)
-    db.session.commit()
+    store.commit()
     return code
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from o2o import gateway
+from o2o import gateway, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import Order, Payment, table
@@ -85,7 +85,7 @@ def payable_order(request: PaymentRequest) -> Order:
         raise field_error("flow", f"A {order.channel} order cannot be paid with {request.flow}.")
     if found.holds("awaits_payment") and not found.holds("not_lapsed"):
         expire_if_lapsed(order, request.now)
-        db.session.commit()
+        store.commit()
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
     return order
@@ -120,5 +120,5 @@ def pay_carefully(request: PaymentRequest, answer: gateway.Answer | None) -> Pay
     if answer is not None:
         apply(payment, answer, request.now)
     db.session.execute(PAYMENTS.insert(), row_of(payment))
-    db.session.commit()
+    store.commit()
     return payment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from o2o import store
 from o2o.extensions import db
 from o2o.models import Payment
 from o2o.services.payments.common import PAYMENTS, PaymentRequest, charge
@@ -22,7 +23,7 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
     shopper = request.principal.shopper_id
     order = pay_order_unread(request.order_payment(payer_id=shopper), request.principal.role)
     if order is None:
-        db.session.rollback()
+        store.rollback()
         return None
     payment = request.new_payment(order.payable_amount, PaymentStatus.SUCCEEDED)
     payment.payer_id = shopper
@@ -30,5 +31,5 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
         redeem(payment, order.store_id, request.now, row=(PAYMENTS, row_of(payment)))
     else:
         db.session.execute(PAYMENTS.insert(), row_of(payment))
-    db.session.commit()
+    store.commit()
     return payment

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Table, update
 
-from o2o import clock, gateway
+from o2o import clock, gateway, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment
@@ -37,7 +37,7 @@ def _succeed(payment: Payment, now: datetime) -> None:
     order = payment.order
     pay = OrderPayment(order_id=order.id, at=now, channel=order.channel, payer_id=payment.payer_id)
     if pay_order_unread(pay, role=None) is None:
-        db.session.rollback()
+        store.rollback()
         raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, "This order was paid or closed meanwhile.")
     if order.coupon_code:
         redeem(payment, order.store_id, now)
@@ -61,7 +61,7 @@ def redeem(
         redeemed_flow=payment.flow,
     )
     if move_coupon(move, row) is None:  # the reservation must stand while the order is payable
-        db.session.rollback()
+        store.rollback()
         raise RuntimeError(f"order {payment.order_id} lost its coupon reservation")
 
 
@@ -80,13 +80,13 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
     if order_open and payment.pending_outcome:
         try:
             apply(payment, gateway.settle(payment.pending_outcome), now)
-            db.session.commit()
+            store.commit()
             return
         except O2OError:
             pass  # _succeed rolled back: the order closed a moment ago
     _call_off(payment.id)
     expire_if_lapsed(payment.order, now)
-    db.session.commit()
+    store.commit()
     db.session.refresh(payment)
 
 

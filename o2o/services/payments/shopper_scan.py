@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, update
 
-from o2o import clock, gateway
+from o2o import clock, gateway, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment
@@ -42,5 +42,5 @@ def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Paym
         raise O2OError(ErrorCode.PAYMENT_NOT_PENDING)
     db.session.refresh(payment)
     apply(payment, gateway.charge(outcome), now)
-    db.session.commit()
+    store.commit()
     return payment

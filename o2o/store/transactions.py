@@ -1,0 +1,91 @@
+"""Where a use case's work is kept or undone: services call `commit()` and `rollback()` here,
+never on the session.
+
+Outside a guard they are the session's own. Inside `guarded()` — a request under an
+Idempotency-Key — the request is one database transaction that the guard's owner commits,
+together with the response it stores: the use case's `commit()` keeps its work so far (a
+savepoint is opened after it) and its `rollback()` undoes only what came after its last
+`commit()`, as it would unguarded. So a crash anywhere leaves either nothing of the request
+or all of it, its stored response included (docs/idempotency.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import SessionTransaction
+
+from o2o.extensions import db
+
+_GUARD = "o2o_guard"
+
+
+@dataclass
+class Guard:
+    """The open savepoints of one guarded request, innermost last."""
+
+    savepoints: list[SessionTransaction] = field(default_factory=list)
+
+    def keep(self) -> None:
+        """The work so far stays: what follows can be undone on its own."""
+        db.session.flush()
+        self.savepoints.append(db.session.begin_nested())
+
+    def undo(self) -> None:
+        """Undo the work since the last `keep()` (or the guard's start)."""
+        self.savepoints.pop().rollback()
+        self.savepoints.append(db.session.begin_nested())
+
+    def commit(self) -> None:
+        """Commit the whole request: its key, its work, its stored response."""
+        db.session.commit()
+        self.savepoints.clear()
+
+    def abandon(self) -> None:
+        """Roll the whole request back, its key too: the key may run again."""
+        db.session.rollback()
+        self.savepoints.clear()
+
+
+def _guard() -> Guard | None:
+    guard: Guard | None = db.session.info.get(_GUARD)
+    return guard
+
+
+def commit() -> None:
+    """End the use case's unit of work (inside a guard: keep it for the guard's commit)."""
+    guard = _guard()
+    if guard is None:
+        db.session.commit()
+    else:
+        guard.keep()
+
+
+def rollback() -> None:
+    """Undo the use case's work since its last `commit()`."""
+    guard = _guard()
+    if guard is None:
+        db.session.rollback()
+    else:
+        guard.undo()
+
+
+def is_guarded() -> bool:
+    """Whether the request's work commits only with its guard (no statement commits alone)."""
+    return _guard() is not None
+
+
+@contextmanager
+def guarded() -> Iterator[Guard]:
+    """Run the block's use case inside the transaction already begun (the caller's first
+    statement took its key); the caller commits or rolls back the whole, and after a failure
+    may `undo()` the work since the use case's last `commit()` before storing the failure."""
+    guard = Guard()
+    guard.keep()
+    db.session.info[_GUARD] = guard
+    try:
+        yield guard
+    finally:
+        db.session.info.pop(_GUARD, None)
