@@ -73,3 +73,47 @@ def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def gunicorn_server(
+    database_url: str, workdir: Path, workers: int = 1, **env: str
+) -> Iterator[str]:
+    """Serve an already-migrated database with gunicorn (sync workers, sandbox mode, the
+    pinned secret and admin key), yield the base URL, stop the master by pid."""
+    environment = subprocess_environment(
+        O2O_DATABASE_URL=database_url,
+        O2O_SANDBOX="1",
+        O2O_ADMIN_KEY=str(PINNED_SETTINGS["O2O_ADMIN_KEY"]),
+        **env,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
+            *("--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"),
+            "o2o:create_app()",
+        ],
+        env=environment,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {server.returncode}")
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)

@@ -81,6 +81,7 @@ def _keep(guard: store.Guard, record_id: int, outcome: Outcome) -> None:
     """Store the response and commit it with the request's work."""
     crash_at = current_app.config.get("O2O_TEST_CRASH_AT")
     sealed = seal(current_app.config["O2O_SECRET_KEY"], _PURPOSE, outcome.body)
+    guard.settle()
     keys.keep_response(record_id, outcome.status, sealed)
     faults.reached("before_commit", crash_at)
     guard.commit()

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from o2o.extensions import db
 
@@ -24,19 +26,38 @@ _GUARD = "o2o_guard"
 
 @dataclass
 class Guard:
-    """The open savepoints of one guarded request, innermost last."""
+    """The savepoints of one guarded request, innermost last.
+
+    A savepoint is opened lazily, just before the first statement (or flush) that follows
+    the start or a `keep()`: a use case whose last `commit()` is followed by nothing costs
+    no savepoint there, so the keyed hot path pays one SAVEPOINT and one RELEASE.
+    """
 
     savepoints: list[SessionTransaction] = field(default_factory=list)
+    wanted: bool = True  # the next statement starts work that undo() may drop
+
+    def open_if_wanted(self) -> None:
+        if self.wanted:
+            self.wanted = False
+            self.savepoints.append(db.session.begin_nested())
 
     def keep(self) -> None:
         """The work so far stays: what follows can be undone on its own."""
         db.session.flush()
-        self.savepoints.append(db.session.begin_nested())
+        self.wanted = True
 
     def undo(self) -> None:
         """Undo the work since the last `keep()` (or the guard's start)."""
+        if self.wanted:  # no statement since: only changes not yet flushed, if any
+            if not (db.session.new or db.session.dirty or db.session.deleted):
+                return
+            self.open_if_wanted()
+        self.wanted = True
         self.savepoints.pop().rollback()
-        self.savepoints.append(db.session.begin_nested())
+
+    def settle(self) -> None:
+        """What runs from here (the stored response) is the guard's own: no savepoint."""
+        self.wanted = False
 
     def commit(self) -> None:
         """Commit the whole request: its key, its work, its stored response."""
@@ -47,6 +68,16 @@ class Guard:
         """Roll the whole request back, its key too: the key may run again."""
         db.session.rollback()
         self.savepoints.clear()
+
+
+def _open_savepoint_if_wanted(session: Session, *_: Any) -> None:
+    guard: Guard | None = session.info.get(_GUARD)
+    if guard is not None:
+        guard.open_if_wanted()
+
+
+event.listen(Session, "before_flush", _open_savepoint_if_wanted)
+event.listen(Session, "do_orm_execute", lambda state: _open_savepoint_if_wanted(state.session))
 
 
 def _guard() -> Guard | None:
@@ -83,7 +114,6 @@ def guarded() -> Iterator[Guard]:
     statement took its key); the caller commits or rolls back the whole, and after a failure
     may `undo()` the work since the use case's last `commit()` before storing the failure."""
     guard = Guard()
-    guard.keep()
     db.session.info[_GUARD] = guard
     try:
         yield guard

@@ -152,3 +152,31 @@ def test_a_lapsed_reservation_reads_as_available_before_any_housekeeping(
     scan = api.post("/scans", held["clerk"]["api_key"], json={"qr_token": token, "amount": 39900})
     assert scan.get_json()["applicable"] is True
     assert api.order(held["clerk"], token=token)["coupon_code"] == code
+
+
+def test_a_keyed_cancel_of_a_lapsed_order_records_the_lapse_and_replays_its_refusal(
+    api: Api, held: dict[str, Any], app: Flask
+) -> None:
+    """The use case commits the lapse, then refuses: under an Idempotency-Key both commit
+    together, as without one, and the retry hears the same refusal."""
+    from datetime import timedelta
+
+    from o2o.extensions import db
+    from o2o.models import SandboxClock
+
+    with app.app_context():  # nobody sweeps: the cancel is the first to see the lapse
+        row = db.session.get(SandboxClock, 1)
+        assert row is not None
+        row.now = row.now + timedelta(seconds=ORDER_TTL + 60)
+        db.session.commit()
+    path = f"/orders/{held['order']['id']}/cancel"
+    headers = {"Idempotency-Key": "cancel-1"}
+
+    first = api.post(path, held["clerk"]["api_key"], headers=headers)
+    again = api.post(path, held["clerk"]["api_key"], headers=headers)
+
+    assert (first.status_code, error_code(first)) == (409, "order_not_cancelable")
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert api.events(held["code"]) == ["claimed", "reserved", "released"]
+    assert api.get(f"/orders/{held['order']['id']}", ADMIN_KEY).get_json()["status"] == "expired"

@@ -70,3 +70,27 @@ def test_the_checks_see_a_long_function_and_a_crowded_one(tmp_path: Path) -> Non
     (package / "long.py").write_text(f"def use_case(a, b, c, d, e, f):\n{body}\n")
     [found] = functions(tmp_path / "o2o")
     assert (found.kind, found.lines, found.positional) == ("service", 31, 6)
+
+
+def session_endings(root: Path) -> list[str]:
+    """Every `<...>.session.commit()` / `.rollback()` call under `root`, as file:line."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"commit", "rollback"}
+                and ast.unparse(node.func.value).endswith("session")
+            ):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_only_the_store_ends_a_transaction_so_a_keyed_request_stays_one() -> None:
+    """Use cases end their work with store.commit()/store.rollback(), which a request under an
+    Idempotency-Key turns into savepoints of its one transaction (o2o/store/transactions.py)."""
+    endings = session_endings(PACKAGE / "services") + session_endings(PACKAGE / "api")
+    allowed = {"api/errors.py"}  # the error handlers roll back what a failed request left
+    assert [where for where in endings if where.split(":")[0] not in allowed] == []
+    assert session_endings(PACKAGE / "store"), "the check must see the store's own endings"
