@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench sql install clean
+.PHONY: run test lint typecheck pytest bench soak sql install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ pytest: install
 ## bench: the checkout hot path under gunicorn, driven from a separate load process
 bench: install
 	$(BIN)/python -m bench.run
+
+## soak: keyed checkouts while gunicorn workers (and twice the master) are killed with -9,
+## then the database checked against what the clients heard (PostgreSQL on 127.0.0.1:5432)
+SOAK_ARGS ?= --seconds 60
+soak: install
+	$(BIN)/python -m loadtest.soak $(SOAK_ARGS)
 
 ## sql: rewrite o2o/store/sql/*.sql from the hot path's builders (review the diff)
 sql: install
