@@ -1,11 +1,12 @@
-"""Migration 0003 on a database with data: clear payment codes go, keys keep working."""
+"""Migration 0003 on a database with data: clear payment codes go, keys keep working, and a
+downgrade never brings a revoked or rotated-out key back to life."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from flask import Flask
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from o2o.extensions import db
@@ -60,6 +61,28 @@ def test_upgrading_drops_clear_payment_codes_and_keeps_every_key(empty_database_
         api = Api(app.test_client())
         assert api.get("/me/coupons", OLD_KEY).status_code == 200
         assert api.get("/me/payment-code", OLD_KEY).status_code == 200
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_downgrading_deletes_the_keys_that_were_revoked_or_rotated_out(
+    empty_database_url: str,
+) -> None:
+    app = build_app(empty_database_url)
+    try:
+        with app.app_context():
+            upgrade()
+        api = Api(app.test_client())
+        kept, revoked, rotated = api.shopper(), api.shopper(), api.shopper()
+        api.call("DELETE", f"/shoppers/{revoked['id']}/keys", api.admin_key)
+        api.post(f"/shoppers/{rotated['id']}/keys", api.admin_key)
+
+        with app.app_context():
+            downgrade(revision="0002")
+
+        owners = _rows(app, "SELECT shopper_id FROM api_keys WHERE shopper_id IS NOT NULL")
+        assert sorted(owners) == sorted([(kept["id"],), (rotated["id"],)])  # the new key only
     finally:
         with app.app_context():
             db.engine.dispose()
