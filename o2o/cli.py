@@ -1,4 +1,4 @@
-"""The `o2o` command line: Flask's (run, db …) plus seed."""
+"""The `o2o` command line: Flask's (run, db …) plus seed and housekeeping."""
 
 from __future__ import annotations
 
@@ -70,15 +70,31 @@ def seed_command(path: Path | None) -> None:
     console.print(table)
 
 
+def _housekeeping() -> None:
+    from o2o.services.housekeeping import housekeeping
+
+    report = housekeeping()
+    click.echo(f"Recorded {report.moves} release(s) and expiries.")
+    click.echo(f"Purged {report.payment_codes} payment code(s), used or expired.")
+    click.echo(f"Purged {report.idempotency_records} idempotency record(s) past their retention.")
+
+
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping_command() -> None:
+    """Release lapsed reservations, expire lapsed coupons, purge used or expired payment codes
+    and idempotency records past their retention, in batches (run it from cron)."""
+    _housekeeping()
+
+
 @click.command("expire-coupons")
 @with_appcontext
 def expire_coupons_command() -> None:
-    """Release lapsed reservations and expire lapsed coupons in the history (run it from cron)."""
-    from o2o.services.housekeeping import sweep
-
-    click.echo(f"Recorded {sweep()} release(s) and expiries.")
+    """The former name of `housekeeping`, which it runs whole."""
+    _housekeeping()
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(housekeeping_command)
     app.cli.add_command(expire_coupons_command)

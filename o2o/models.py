@@ -128,7 +128,11 @@ class Shopper(Base):
 
 
 class ApiKey(Base):
-    """A bearer key, stored as its SHA-256; the clear key is shown once."""
+    """A bearer key, stored as its SHA-256; the clear key is shown once.
+
+    Its times are real time, whatever clock the service runs on: a rotated-out key stops at
+    `expires_at`, a revoked one at `revoked_at`, and moving the sandbox clock moves neither.
+    """
 
     __tablename__ = "api_keys"
     __table_args__ = (CheckConstraint("role IN ('admin', 'clerk', 'shopper')", name="role"),)
@@ -136,9 +140,17 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
-    shopper_id: Mapped[str | None] = mapped_column(ForeignKey("shoppers.id"))
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), index=True)
+    shopper_id: Mapped[str | None] = mapped_column(ForeignKey("shoppers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @classmethod
+    def live_sql(cls, now: datetime) -> ColumnElement[bool]:
+        """True of the key rows that still authenticate at `now` (real time)."""
+        at = sql_moment(now)
+        return and_(cls.revoked_at.is_(None), or_(cls.expires_at.is_(None), cls.expires_at > at))
 
 
 class Campaign(Base):
@@ -465,11 +477,12 @@ class Order(Base):
 
 
 class PaymentCode(Base):
-    """A shopper's one-time 18-digit payment code (付款码), shown at the till."""
+    """A shopper's one-time 18-digit payment code (付款码), shown at the till: kept only as its
+    keyed hash (tokens.hash_payment_code), looked up by it; the clear code is shown once."""
 
     __tablename__ = "payment_codes"
 
-    code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     shopper_id: Mapped[str] = mapped_column(ForeignKey("shoppers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""Secrets: signed QR tokens (the only HMAC code), API keys, coupon codes and payment codes."""
+"""Secrets: signed QR tokens, API keys, coupon codes, and payment codes with their keyed hash."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def hash_api_key(key: str) -> str:
 def new_payment_code() -> str:
     """An 18-digit one-time payment code starting 10–15, like a WeChat Pay 付款码."""
     return f"1{secrets.randbelow(6)}" + "".join(str(secrets.randbelow(10)) for _ in range(16))
+
+
+def hash_payment_code(secret: str, code: str) -> str:
+    """What a payment code is stored and looked up by: HMAC-SHA256 under the instance secret.
+
+    Eighteen digits are about 2^56 codes, few enough to try them all against a plain hash; the
+    key (which never reaches the database) makes a leaked table useless without the secret.
+    """
+    key = f"o2o-payment-code:{secret}".encode()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 def new_id(prefix: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
+from time import monotonic
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
+from o2o import clock
 from o2o.errors import O2OError
 from o2o.principal import Principal
 from o2o.services.accounts import authenticate
@@ -30,21 +31,38 @@ def _bearer_key() -> str | None:
     return key.strip() or None
 
 
-# Keys are never revoked through the API, so a principal may be remembered briefly per process:
-# it saves one query on every request of the hot path. Unknown keys are never cached.
-PRINCIPAL_TTL = 60.0
+# A looked-up principal is remembered per process for O2O_AUTH_CACHE_SECONDS (0: never), which
+# saves a query on every request of the hot path; it is the most a revoked or expired key can
+# outlive its end on a worker that saw it last. Never past the key's own expiry, and unknown
+# keys are never remembered.
 _CACHE_LIMIT = 10_000
+_CACHE = "o2o_keys"
 
 
 def _principal(key: str | None) -> Principal:
-    cache: dict[str, tuple[Principal, float]] = current_app.extensions.setdefault("o2o_keys", {})
-    if key and (hit := cache.get(key)) and hit[1] > time.monotonic():
+    cache: dict[str, tuple[Principal, float]] = current_app.extensions.setdefault(_CACHE, {})
+    if key and (hit := cache.get(key)) and hit[1] > monotonic():
         return hit[0]
-    principal = authenticate(key, current_app.config["O2O_ADMIN_KEY"])
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    cache[key or ""] = (principal, time.monotonic() + PRINCIPAL_TTL)
+    principal, expires_at = authenticate(key, current_app.config["O2O_ADMIN_KEY"])
+    lifetime = float(current_app.config["O2O_AUTH_CACHE_SECONDS"])
+    if expires_at is not None:
+        lifetime = min(lifetime, (expires_at - clock.real_now()).total_seconds())
+    if key and lifetime > 0:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = (principal, monotonic() + lifetime)
     return principal
+
+
+def forget_principals(*, clerk_id: str | None = None, shopper_id: str | None = None) -> None:
+    """Drop this process's remembered principals of a clerk or shopper whose keys just changed
+    (other workers forget theirs within the cache's lifetime)."""
+    cache: dict[str, tuple[Principal, float]] = current_app.extensions.get(_CACHE, {})
+    for key, (principal, _) in list(cache.items()):
+        if (clerk_id and principal.clerk_id == clerk_id) or (
+            shopper_id and principal.shopper_id == shopper_id
+        ):
+            cache.pop(key, None)
 
 
 def require(*roles: Role) -> Callable[[F], F]:

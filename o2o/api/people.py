@@ -1,13 +1,21 @@
-"""Admin views: stores, clerks and shoppers."""
+"""Admin views: stores, clerks and shoppers, and their API keys."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from o2o.api.auth import require
+from o2o.api.auth import forget_principals, require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
-from o2o.api.schemas import ClerkSchema, PageArgs, ShopperSchema, StoreSchema, page_of
+from o2o.api.schemas import (
+    ClerkSchema,
+    EmptySchema,
+    IssuedKeySchema,
+    PageArgs,
+    ShopperSchema,
+    StoreSchema,
+    page_of,
+)
 from o2o.services import accounts
 from o2o.vocabulary import Role
 
@@ -53,3 +61,45 @@ def create_shopper(data: dict[str, Any]) -> Any:
     """Register a shopper; the response shows their API key once."""
     shopper, key = accounts.create_shopper(data["name"], data.get("phone"))
     return {"id": shopper.id, "name": shopper.name, "phone": shopper.phone, "api_key": key}
+
+
+@blp.route("/clerks/<clerk_id>/keys", methods=["POST"])
+@require(Role.ADMIN)
+@blp.arguments(EmptySchema, required=False)
+@idempotent
+@blp.response(201, IssuedKeySchema)
+def rotate_clerk_key(_: dict[str, Any], clerk_id: str) -> Any:
+    """Issue a clerk a new API key, shown once; the old ones stop after the configured overlap."""
+    issued = accounts.rotate_key(Role.CLERK, clerk_id)
+    forget_principals(clerk_id=clerk_id)
+    return issued
+
+
+@blp.route("/clerks/<clerk_id>/keys", methods=["DELETE"])
+@require(Role.ADMIN)
+@blp.response(204)
+def revoke_clerk_keys(clerk_id: str) -> Any:
+    """Revoke every API key of a clerk, at once."""
+    accounts.revoke_keys(Role.CLERK, clerk_id)
+    forget_principals(clerk_id=clerk_id)
+
+
+@blp.route("/shoppers/<shopper_id>/keys", methods=["POST"])
+@require(Role.ADMIN)
+@blp.arguments(EmptySchema, required=False)
+@idempotent
+@blp.response(201, IssuedKeySchema)
+def rotate_shopper_key(_: dict[str, Any], shopper_id: str) -> Any:
+    """Issue a shopper a new API key, shown once; the old ones stop after the configured overlap."""
+    issued = accounts.rotate_key(Role.SHOPPER, shopper_id)
+    forget_principals(shopper_id=shopper_id)
+    return issued
+
+
+@blp.route("/shoppers/<shopper_id>/keys", methods=["DELETE"])
+@require(Role.ADMIN)
+@blp.response(204)
+def revoke_shopper_keys(shopper_id: str) -> Any:
+    """Revoke every API key of a shopper, at once."""
+    accounts.revoke_keys(Role.SHOPPER, shopper_id)
+    forget_principals(shopper_id=shopper_id)

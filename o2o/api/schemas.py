@@ -414,3 +414,20 @@ class CampaignStatsSchema(ma.Schema):
     gmv = fields.Integer(required=True, metadata={"description": "Net of refunds, in fen"})
     by_channel = fields.Nested(ChannelStatsSchema, required=True)
     by_store = fields.List(fields.Nested(StoreStatsSchema), required=True)
+
+
+# -- API keys ----------------------------------------------------------------------------------
+
+
+class IssuedKeySchema(ma.Schema):
+    api_key = fields.String(required=True, metadata={"description": "Shown once."})
+    key_id = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    previous_key_expires_at = Timestamp(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "When the keys this one replaces stop working (O2O_KEY_OVERLAP_SECONDS"
+            " after now); null when there were none."
+        },
+    )

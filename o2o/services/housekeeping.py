@@ -1,19 +1,27 @@
-"""Catching the history up with time: lapsed reservations released, lapsed coupons expired.
+"""Housekeeping: the history caught up with time, and nothing kept past its use.
 
-Correctness never waits for this (a lapsed reservation is released by whoever asks next, and
-reads show lapsed coupons as expired); it makes history and stats timely. It runs whenever the
-sandbox clock moves, and from `o2o expire-coupons` (cron) on the real clock.
+Catching up — lapsed reservations released, lapsed coupons expired — is never needed for
+correctness (a lapsed reservation is released by whoever asks next, and reads show lapsed
+coupons as expired); it makes history and stats timely. It runs whenever the sandbox clock
+moves, and from `o2o housekeeping` (cron) on the service's clock. That command also deletes
+what has outlived its use: payment codes used or expired (service clock), and idempotency
+records past their retention (`O2O_IDEMPOTENCY_TTL`, on the real clock, like the replay window).
+Each batch of at most BATCH rows is its own transaction, so no run holds locks for long.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select
 
 from o2o import clock, store
-from o2o.extensions import db
-from o2o.models import Coupon, Order
+from o2o.extensions import Base, db
+from o2o.models import Coupon, IdempotencyRecord, Order, PaymentCode, sql_moment
 from o2o.services.orders import expire_if_lapsed
 from o2o.store import CouponMove
 from o2o.vocabulary import CouponEventType, CouponStatus, OrderStatus
@@ -55,7 +63,50 @@ def catch_up(now: datetime) -> int:
 
 
 def sweep() -> int:
-    """Catch up to the service's now and commit (the cron entry point)."""
-    done = catch_up(clock.now())
+    """Catch up to the service's now, a batch per transaction; returns how much was written."""
+    now = clock.now()
+    return _in_batches(lambda: _release_lapsed_orders(now) + _expire_lapsed_coupons(now))
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one housekeeping run did."""
+
+    moves: int  # reservations released and coupons expired, in the history
+    payment_codes: int  # deleted: used, or past their expiry
+    idempotency_records: int  # deleted: past their retention
+
+
+def housekeeping() -> Report:
+    """The cron job: catch up with time, then delete what has outlived its use."""
+    moves = sweep()
+    codes = or_(PaymentCode.used_at.is_not(None), PaymentCode.expires_at <= sql_moment(clock.now()))
+    retention = timedelta(seconds=current_app.config["O2O_IDEMPOTENCY_TTL"])
+    # The same rule as a key's renewal (o2o.store.keys): past it, the record replays nothing.
+    stale = IdempotencyRecord.created_at < sql_moment(clock.real_now() - retention)
+    return Report(
+        moves=moves,
+        payment_codes=_in_batches(lambda: _purge(PaymentCode, PaymentCode.code_hash, codes)),
+        idempotency_records=_in_batches(
+            lambda: _purge(IdempotencyRecord, IdempotencyRecord.id, stale)
+        ),
+    )
+
+
+def _in_batches(batch: Callable[[], int]) -> int:
+    """Run `batch` in a transaction of its own until it finds nothing; the total it did."""
+    done = 0
+    while count := batch():
+        store.commit()
+        done += count
     store.commit()
     return done
+
+
+def _purge(model: type[Base], key: Any, condition: ColumnElement[bool]) -> int:
+    """Delete up to BATCH rows of `model` that meet `condition`, chosen by primary key `key`."""
+    chosen = select(key).where(condition).limit(BATCH).scalar_subquery()
+    deleted: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        delete(model).where(key.in_(chosen)).execution_options(synchronize_session=False)
+    )
+    return deleted.rowcount

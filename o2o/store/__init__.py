@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -109,11 +109,14 @@ def payable_verdict(pay: OrderPayment, role: Role) -> Verdict | None:
     return Verdict(predicates.pop("Order"), predicates)
 
 
-def insert_unless_present(model: type[Any], **values: Any) -> None:
-    """Insert a row unless one with its primary key exists: never a conflict error, and no
-    commit (the row stands or falls with the caller's transaction)."""
+def insert_unless_present(model: type[Any], **values: Any) -> bool:
+    """Insert a row unless one with its primary key exists: never a conflict error (whose
+    message would show the key's value), and no commit (the row stands or falls with the
+    caller's transaction). Whether the row was inserted."""
     insert = postgresql_insert if writes_in_one_statement() else sqlite_insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    # RETURNING a constant, not the key: a logged result row must not show a hash either.
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(literal(1))
+    return db.session.execute(statement).first() is not None
 
 
 def statements_commit_themselves() -> None:

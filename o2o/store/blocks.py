@@ -145,9 +145,9 @@ def row_insert(table_: Table, after: Source, **computed: ColumnElement[Any]) -> 
 
 
 def code_usable() -> list[ColumnElement[bool]]:
-    """The payment code exists, was never used and has not expired."""
+    """The payment code (by its hash) exists, was never used and has not expired."""
     return [
-        CODES.c.code == CodeSpend.param("code", CODES.c.code.type),
+        CODES.c.code_hash == CodeSpend.param("code_hash", CODES.c.code_hash.type),
         CODES.c.used_at.is_(None),
         CODES.c.expires_at > CodeSpend.param("at", CODES.c.expires_at.type),
     ]

@@ -97,11 +97,12 @@ class OrderPayment(Params):
 
 @dataclass(frozen=True)
 class CodeSpend(Params):
-    """Using up a shopper's one-time payment code at `at`."""
+    """Using up a shopper's one-time payment code at `at`, found by its keyed hash (the clear
+    code is never bound: not even a logged statement could show it)."""
 
     scope: ClassVar[str] = "spend"
 
-    code: str
+    code_hash: str
     at: datetime
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from o2o import store
 from o2o.models import Payment
+from o2o.services.payments.codes import code_spend
 from o2o.services.payments.common import PaymentRequest, charge
-from o2o.store import CodeSpend, CouponMove, pay_at_till, row_of
+from o2o.store import CouponMove, pay_at_till, row_of
 from o2o.vocabulary import CouponEventType, PaymentStatus
 
 
@@ -28,7 +29,7 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
         redeemed_by=request.principal.clerk_id,
         redeemed_flow=request.flow,
     )
-    spend = CodeSpend(code=request.auth_code, at=request.now)
+    spend = code_spend(request.auth_code, request.now)
     paid = pay_at_till(request.order_payment(), spend, move, row_of(payment))
     if paid is None:
         store.rollback()

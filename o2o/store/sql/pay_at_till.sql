@@ -2,7 +2,7 @@
 WITH code_owner AS
 (SELECT payment_codes.shopper_id AS shopper_id
 FROM payment_codes
-WHERE payment_codes.code = %(spend__code)s::VARCHAR
+WHERE payment_codes.code_hash = %(spend__code_hash)s::VARCHAR
     AND payment_codes.used_at IS NULL
     AND payment_codes.expires_at > %(spend__at)s::TIMESTAMP WITHOUT TIME ZONE FOR UPDATE),
 paid AS
@@ -31,7 +31,7 @@ FROM code_owner) AS payer_id),
 spent AS
 (UPDATE payment_codes
     SET used_at=%(spend__at)s::TIMESTAMP WITHOUT TIME ZONE
-    WHERE payment_codes.code = %(spend__code)s::VARCHAR
+    WHERE payment_codes.code_hash = %(spend__code_hash)s::VARCHAR
     AND payment_codes.used_at IS NULL
     AND payment_codes.expires_at > %(spend__at)s::TIMESTAMP WITHOUT TIME ZONE
     AND (EXISTS (SELECT paid.id, paid.store_id, paid.coupon_code, paid.payable_amount, paid.payer_id
