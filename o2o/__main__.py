@@ -1,5 +1,5 @@
 """The `o2o` command (and `python -m o2o`): Flask's CLI (run, db …) over create_app, the app's
-own commands (o2o.cli: seed, expire-coupons) and `simulate`, a client of the service."""
+own commands (o2o.cli: seed, housekeeping) and `simulate`, a client of the service."""
 
 from __future__ import annotations
 
