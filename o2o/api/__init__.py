@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request
 
 from o2o.api import campaigns, checkout, coupons, payments, people, sandbox
-from o2o.errors import O2OError
+from o2o.api.base import unstorable_text
+from o2o.errors import validation_failed
 from o2o.extensions import Api, make_api
 from o2o.vocabulary import ErrorCode
 
@@ -20,19 +23,20 @@ def register(app: Flask) -> None:
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)
     _document_idempotency(api)
-    app.before_request(_reject_nul)
+    app.before_request(_refuse_hostile_input)
 
 
-def _reject_nul() -> None:
-    """NUL cannot be stored in PostgreSQL text: refuse it up front, in path, query or body."""
-    raw = request.get_data(cache=True)
-    if (
-        "\x00" in request.path
-        or b"\x00" in request.query_string
-        or b"\x00" in raw
-        or (b"\\u0000" in raw.lower())
-    ):
-        raise O2OError(ErrorCode.BAD_REQUEST, "The request contains a NUL character.")
+def _refuse_hostile_input() -> None:
+    """Refuse NUL or a lone surrogate in the path, query string or headers (422 naming each);
+    the body parser applies the same rule to bodies."""
+    headers = list(request.headers.items())
+    # A repeated query parameter is checked as one string: any bad character in any of them.
+    query = {name: "".join(request.args.getlist(name)) for name in request.args}
+    found: dict[str, Any] = {}
+    for strings in (dict(headers), query, request.view_args or {}):
+        found.update(unstorable_text(strings))
+    if found:
+        raise validation_failed(found)
 
 
 IDEMPOTENCY_KEY = {
