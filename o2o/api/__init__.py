@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, request
 
 from o2o.api import campaigns, checkout, coupons, payments, people, sandbox
 from o2o.api.base import unstorable_text
-from o2o.errors import validation_failed
+from o2o.errors import O2OError, validation_failed
 from o2o.extensions import Api, make_api
 from o2o.vocabulary import ErrorCode
 
@@ -26,10 +27,32 @@ def register(app: Flask) -> None:
     app.before_request(_refuse_hostile_input)
 
 
+# The app's own limits on the request line and headers. gunicorn.conf.py raises gunicorn's
+# above these, so that the app refuses oversize input, in the envelope, rather than gunicorn with
+# an HTML page. They are gunicorn's defaults: nothing that passed before is refused now.
+MAX_URL_BYTES = 4094  # the request target as sent: path and query string
+MAX_HEADER_BYTES = 8190  # one header line: name, ": " and value
+MAX_HEADERS = 100
+
+
 def _refuse_hostile_input() -> None:
-    """Refuse NUL or a lone surrogate in the path, query string or headers (422 naming each);
-    the body parser applies the same rule to bodies."""
+    """Refuse an oversize URL or headers (414, 431), then NUL or a lone surrogate in the path,
+    query string or headers (422 naming each); the body parser applies the same rule to bodies."""
+    environ = request.environ
+    # The target as sent (gunicorn's RAW_URI); rebuilt where a server does not pass it on.
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    target = target or quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+    if "?" not in target and environ.get("QUERY_STRING"):
+        target += "?" + environ["QUERY_STRING"]
+    if len(target) > MAX_URL_BYTES:
+        raise O2OError(ErrorCode.URI_TOO_LONG, details={"max_bytes": MAX_URL_BYTES})
     headers = list(request.headers.items())
+    if len(headers) > MAX_HEADERS:
+        raise O2OError(ErrorCode.REQUEST_HEADER_TOO_LARGE, details={"max_headers": MAX_HEADERS})
+    for name, value in headers:
+        if len(name) + 2 + len(value) > MAX_HEADER_BYTES:
+            details = {"header": name, "max_bytes": MAX_HEADER_BYTES}
+            raise O2OError(ErrorCode.REQUEST_HEADER_TOO_LARGE, details=details)
     # A repeated query parameter is checked as one string: any bad character in any of them.
     query = {name: "".join(request.args.getlist(name)) for name in request.args}
     found: dict[str, Any] = {}
