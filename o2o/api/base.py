@@ -54,6 +54,8 @@ def unstorable_text(value: Any) -> dict[Any, Any]:
 
     Iterative, so that a body nested as deep as the JSON parser allows cannot overflow the stack.
     """
+    if not _holds_unstorable(value):  # the common case, on every request: no paths built
+        return {}
     found: dict[Any, Any] = {}
     stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]
     while stack:
@@ -71,6 +73,22 @@ def unstorable_text(value: Any) -> dict[Any, Any]:
         elif isinstance(item, list):
             stack.extend(((*path, index), child) for index, child in enumerate(item))
     return found
+
+
+def _holds_unstorable(value: Any) -> bool:
+    strings: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            stack += item
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    # One search of them all: joining makes no pair of two lone surrogates (Python keeps both).
+    return UNSTORABLE.search("".join(strings)) is not None
 
 
 def _put(found: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
