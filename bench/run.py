@@ -116,7 +116,9 @@ def gunicorn(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterat
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-    command = [str(Path(sys.executable).with_name("gunicorn")), "-b", f"127.0.0.1:{port}"]
+    # The shipped settings (request-line and header limits among them); -b and -w win over it.
+    executable = str(Path(sys.executable).with_name("gunicorn"))
+    command = [executable, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
     command += ["-w", str(args.workers), "-k", args.worker_class]
     command += ["--threads", str(args.threads)] if args.worker_class == "gthread" else []
     with log.open("wb") as out:

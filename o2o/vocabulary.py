@@ -187,6 +187,13 @@ class ErrorCode(Enum):
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "This method is not allowed here.")
     PAYLOAD_TOO_LARGE = ("payload_too_large", 413, "The request body is too large.")
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415, "This media type is not supported.")
+    # the app's own limits on the request line and headers (o2o.api, gunicorn.conf.py)
+    URI_TOO_LONG = ("uri_too_long", 414, "The request URL is too long.")
+    REQUEST_HEADER_TOO_LARGE = (
+        "request_header_too_large",
+        431,
+        "A request header is too large, or there are too many headers.",
+    )
     # any other 4xx of the HTTP layer; answered with that exception's own status
     HTTP_ERROR = ("http_error", 400, "The request could not be processed.")
     # 409: state conflicts

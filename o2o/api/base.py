@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import flask
@@ -10,8 +11,16 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 
-from o2o.errors import O2OError
+from o2o.errors import O2OError, validation_failed
 from o2o.vocabulary import ErrorCode
+
+# NUL cannot be stored in PostgreSQL text, and a lone surrogate cannot be encoded as UTF-8 for
+# either database: the one rule for every string a request carries (body, query, path,
+# headers), applied before any schema or service sees it.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_VALUE = "Must not contain NUL (U+0000) or a lone surrogate (U+D800 to U+DFFF)."
+REPORTED_DEPTH = 16
+UNSTORABLE_NAME = "This field name contains NUL (U+0000) or a lone surrogate (U+D800 to U+DFFF)."
 
 
 class JSONBodyParser(FlaskParser):
@@ -22,7 +31,8 @@ class JSONBodyParser(FlaskParser):
 
 
 def request_json() -> Any:
-    """The request body as a dict, `missing` when empty; 400 bad_request when not an object."""
+    """The request body as a dict, `missing` when empty; 400 bad_request when not an object,
+    422 validation_error naming every field whose text could not be stored."""
     raw = flask.request.get_data(cache=True)
     if not raw.strip():
         return webargs_core.missing
@@ -32,7 +42,65 @@ def request_json() -> Any:
         raise O2OError(ErrorCode.BAD_REQUEST, "The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise O2OError(ErrorCode.BAD_REQUEST)
+    if found := unstorable_text(body):
+        raise validation_failed(found)
     return body
+
+
+def unstorable_text(value: Any) -> dict[Any, Any]:
+    """Field → messages for every string in `value` (parsed JSON, or a mapping of parameters)
+    holding NUL or a lone surrogate, names included; {} if none. Shaped as marshmallow shapes
+    its own: nested objects nest, list items go by index.
+
+    Iterative, so that a body nested as deep as the JSON parser allows cannot overflow the stack.
+    """
+    if not _holds_unstorable(value):  # the common case, on every request: no paths built
+        return {}
+    found: dict[Any, Any] = {}
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                _put(found, path, UNSTORABLE_VALUE)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and UNSTORABLE.search(key):
+                    # the name itself cannot be echoed as it is: escape it for the details
+                    _put(found, (*path, key.encode("unicode_escape").decode()), UNSTORABLE_NAME)
+                else:
+                    stack.append(((*path, key), child))
+        elif isinstance(item, list):
+            stack.extend(((*path, index), child) for index, child in enumerate(item))
+    return found
+
+
+def _holds_unstorable(value: Any) -> bool:
+    strings: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            stack += item
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    # One search of them all: joining makes no pair of two lone surrogates (Python keeps both).
+    return UNSTORABLE.search("".join(strings)) is not None
+
+
+def _put(found: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
+    # Deeper than any schema goes, the error is reported on an ancestor: details nested as
+    # deep as the body could be too deep for the encoder that writes the response.
+    *parents, leaf = path[:REPORTED_DEPTH] or ("_schema",)
+    node = found
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):  # an escaped name that reads like a real one: reported
+            return
+    node.setdefault(leaf, [message])
 
 
 class Blueprint(_Blueprint):

@@ -70,19 +70,24 @@ def test_every_post_documents_the_idempotency_key(api: Api) -> None:
         assert "Idempotency-Key" in names, operation["summary"]
 
 
-@pytest.mark.parametrize(
-    "body",
-    ["[" * 100_000, '{"name": "A\\u0000", "city": "B"}', '{"name": "A", "city": "\\U0000"}'],
-)
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"name": "A", "city": "\\U0000"}'])
 def test_pathological_bodies_are_bad_requests_not_errors(api: Api, body: str) -> None:
     response = api.post("/stores", ADMIN_KEY, data=body, content_type="application/json")
     assert (response.status_code, error_code(response)) == (400, "bad_request")
 
 
-def test_a_nul_in_the_path_is_a_bad_request(api: Api) -> None:
+def test_a_nul_in_a_body_field_is_a_validation_error_on_that_field(api: Api) -> None:
+    body = '{"name": "A\\u0000", "city": "B"}'
+    response = api.post("/stores", ADMIN_KEY, data=body, content_type="application/json")
+    assert (response.status_code, error_code(response)) == (422, "validation_error")
+    assert list(response.get_json()["error"]["details"]) == ["name"]
+
+
+def test_a_nul_in_the_path_is_a_validation_error_on_that_parameter(api: Api) -> None:
     response = api.get("/coupons/ABC%00DEF", ADMIN_KEY)
-    assert response.status_code == 400
-    assert error_code(response) == "bad_request"
+    assert response.status_code == 422
+    assert error_code(response) == "validation_error"
+    assert list(response.get_json()["error"]["details"]) == ["code"]
 
 
 def test_a_body_over_a_megabyte_is_refused_with_the_envelope(api: Api) -> None:
