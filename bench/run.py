@@ -48,13 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=cpus + 1, help="gunicorn workers (nproc + 1)")
     p.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (4)")
-    p.add_argument("--per-shopper", type=int, default=20, help="checkouts per shopper (20)")
     p.add_argument("--prep-processes", type=int, default=2 * cpus, help="(2 x nproc)")
     p.add_argument("--sqlite", action="store_true", help="a SQLite file, even if PostgreSQL is up")
     p.add_argument("--idempotency-keys", action="store_true", help="send Idempotency-Key too")
     args = p.parse_args(argv)
-    if args.checkouts < 1 or not 1 <= args.per_shopper <= 1000 or args.connections < 1:
-        p.error("need --checkouts >= 1, 1 <= --per-shopper <= 1000 and --connections >= 1")
+    if args.checkouts < 1 or args.connections < 1:
+        p.error("need --checkouts >= 1 and --connections >= 1")
     return args
 
 
@@ -243,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate(env)
         console.print(f"Preparing {args.checkouts} checkouts through o2o.client ...")
         app_config = {**config, "SQLALCHEMY_DATABASE_URI": database.url, "O2O_SANDBOX": False}
-        prep = prepare(app_config, args.checkouts, args.per_shopper, args.prep_processes)
+        # One checkout per shopper: a shopper holds one unused payment code at a time (a new
+        # code retires the last), and every code is minted before the run starts.
+        prep = prepare(app_config, args.checkouts, 1, args.prep_processes)
         console.print(
             f"Prepared {len(prep.pairs)} for {prep.shoppers} shoppers in {prep.seconds:.1f} s"
         )

@@ -307,7 +307,7 @@ def soak(args: argparse.Namespace) -> dict[str, int]:
     return figures
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=6)
@@ -316,8 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master-kills", type=int, default=2)
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--database-url", help="default: a throwaway PostgreSQL database")
-    args = parser.parse_args(argv)
-    figures = soak(args)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    figures = soak(parser().parse_args(argv))
     width = max(len(name) for name in figures)
     for name, value in sorted(figures.items()):
         print(f"{name:<{width}}  {value}")  # noqa: T201

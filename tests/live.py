@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.builders import PINNED_SETTINGS
 
 O2O = str(Path(sys.executable).with_name("o2o"))
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 # What an `o2o` subprocess is given: the pinned settings (the admin key excepted: the seeded
 # sample brings its own), never the O2O_* or FLASK_* variables the caller happens to export.
@@ -79,8 +80,8 @@ def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
 def gunicorn_server(
     database_url: str, workdir: Path, workers: int = 1, **env: str
 ) -> Iterator[str]:
-    """Serve an already-migrated database with gunicorn (sync workers, sandbox mode, the
-    pinned secret and admin key), yield the base URL, stop the master by pid."""
+    """Serve an already-migrated database with gunicorn and the shipped gunicorn.conf.py
+    (sandbox mode, the pinned secret and admin key), yield the base URL, stop it by pid."""
     environment = subprocess_environment(
         O2O_DATABASE_URL=database_url,
         O2O_SANDBOX="1",
@@ -90,9 +91,8 @@ def gunicorn_server(
     port = free_port()
     server = subprocess.Popen(
         [
-            *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
-            *("--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"),
-            "o2o:create_app()",
+            *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)),
+            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"),
         ],
         env=environment,
         cwd=workdir,
