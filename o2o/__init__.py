@@ -19,6 +19,7 @@ def create_app(
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
     from flask import Flask, jsonify
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from o2o import api, cli, clock
     from o2o.api.errors import register_error_handlers
@@ -34,6 +35,12 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     if app.config["O2O_SANDBOX"]:
         clock.install(app, DatabaseClock())  # every worker reads the one clock row
+    if proxies := app.config["O2O_PROXY_FIX"]:
+        # Behind that many trusted proxies: the client's address (which rate limits count by),
+        # scheme, host and prefix come from their X-Forwarded-* headers. URLs never use them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
     api.register(app)
     register_error_handlers(app)
     cli.register(app)
