@@ -22,6 +22,7 @@ def create_app(
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from o2o import api, cli, clock
+    from o2o.api import headers
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
     from o2o.extensions import db, migrate
@@ -42,6 +43,7 @@ def create_app(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
     api.register(app)
+    headers.register(app)
     register_error_handlers(app)
     cli.register(app)
 
