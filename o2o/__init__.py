@@ -15,15 +15,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(
     config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Flask:
-    """Build the app: configuration, extensions, clock, blueprints, probes, security headers,
-    error envelope, CLI."""
+    """Build the app: configuration, extensions, clock, blueprints, probes, rate limits, security
+    headers, error envelope, CLI."""
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from o2o import api, cli, clock
-    from o2o.api import headers, health
+    from o2o.api import headers, health, limits
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
     from o2o.extensions import db, migrate
@@ -45,6 +45,7 @@ def create_app(
         )
     api.register(app)
     health.register(app)
+    limits.install(app)  # after every view it wraps, and after the probes it leaves alone
     headers.register(app)
     register_error_handlers(app)
     cli.register(app)

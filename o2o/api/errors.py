@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -23,9 +23,10 @@ _HTTP_CODES = {
     405: ErrorCode.METHOD_NOT_ALLOWED,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.RATE_LIMITED,
 }
 
-# How long a client is asked to wait when the database is away.
+# How long a client is asked to wait when the database (or the rate-limit store) is away.
 UNAVAILABLE_RETRY_AFTER = 5
 
 # SQLSTATEs that say the server cannot be reached or will not serve now, whatever the
@@ -34,6 +35,10 @@ UNAVAILABLE_RETRY_AFTER = 5
 # Everything else (40001 serialization failure, 23 constraints, 55P03 lock timeout…) is about
 # one statement and stays that statement's error.
 _UNREACHABLE_SQLSTATES = ("08", "53", "57P", "3D000")
+
+# Exception classes that other modules declare "a backing service is down" (the rate-limit
+# store: o2o.api.limits), kept per app.
+_UNAVAILABLE_KEY = "o2o_unavailable_errors"
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -63,9 +68,15 @@ def database_unreachable(error: BaseException) -> bool:
     return isinstance(error, sa_exc.OperationalError) and error.statement is None
 
 
+def treat_as_unavailable(app: Flask, *error_types: type[BaseException]) -> None:
+    """Declare exception classes that mean a backing service is down: they answer 503."""
+    app.extensions.setdefault(_UNAVAILABLE_KEY, []).extend(error_types)
+
+
 def service_unavailable(error: BaseException) -> bool:
     """Whether this error means the service cannot work right now (503), not that it is broken."""
-    return database_unreachable(error)
+    declared = tuple(current_app.extensions.get(_UNAVAILABLE_KEY, ()))
+    return database_unreachable(error) or bool(declared and isinstance(error, declared))
 
 
 def error_response(

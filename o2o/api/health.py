@@ -1,4 +1,4 @@
-"""Probes outside /api/v1: /healthz (liveness, touches nothing) and /readyz (the database)."""
+"""Probes outside /api/v1: /healthz (liveness, touches nothing) and /readyz (database, Redis)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from o2o.api import limits
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.vocabulary import ErrorCode
@@ -22,8 +23,11 @@ def healthz() -> Any:
 
 
 def readyz() -> Any:
-    """Readiness: the database answers `SELECT 1`."""
+    """Readiness: the database answers `SELECT 1`, and so does the shared rate-limit store."""
     checks = {"database": _database()}
+    storage = limits.storage_ready(current_app)
+    if storage is not None:
+        checks["rate_limit_storage"] = OK if storage else UNAVAILABLE
     if any(check != OK for check in checks.values()):
         raise O2OError(ErrorCode.SERVICE_UNAVAILABLE, details={"checks": checks})
     return jsonify(status="ready", checks=checks)

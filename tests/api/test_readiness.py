@@ -1,6 +1,6 @@
-"""Readiness: /readyz asks the database; while it is gone, /readyz and every request that needs
-it answer 503 service_unavailable with Retry-After, and both recover without a restart.
-/healthz, the liveness probe, touches nothing."""
+"""Readiness: /readyz asks the database (and a shared rate-limit store); while either is gone,
+it and every request that needs it answer 503 service_unavailable with Retry-After, and both
+recover without a restart. /healthz, the liveness probe, touches neither."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from o2o.api.errors import database_unreachable
 from tests.builders import ADMIN_KEY, Api
 from tests.conftest import PG_URL, AppFactory, _close, build_app
 from tests.live import O2O, subprocess_environment
+from tests.redis_server import redis_storage
 
 
 def assert_unavailable(response: TestResponse) -> None:
@@ -59,6 +60,31 @@ def test_readyz_is_ready_when_the_database_answers(app: Flask) -> None:
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+def test_readyz_asks_the_redis_that_rate_limits_count_in(app_factory: AppFactory) -> None:
+    with redis_storage() as settings:
+        app = app_factory(O2O_RATE_LIMITS="claims=30/minute", **settings)
+        response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"database": "ok", "rate_limit_storage": "ok"}
+
+
+def test_an_unreachable_rate_limit_store_answers_503_but_healthz_stays_live(
+    app_factory: AppFactory,
+) -> None:
+    app = app_factory(
+        O2O_RATE_LIMITS="claims=30/minute", O2O_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0"
+    )
+    client = app.test_client()
+    ready = client.get("/readyz")
+    assert_unavailable(ready)
+    assert ready.get_json()["error"]["details"]["checks"] == {
+        "database": "ok",
+        "rate_limit_storage": "unavailable",
+    }
+    assert_unavailable(Api(client).get("/stores", ADMIN_KEY))
+    assert client.get("/healthz").status_code == 200
 
 
 def test_a_dropped_postgresql_database_answers_503_and_recovers_without_a_restart(
