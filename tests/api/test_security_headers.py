@@ -43,6 +43,11 @@ def test_responses_carrying_keys_tokens_codes_and_payment_qrs_are_never_stored(a
         "POST /orders/{id}/payments (qr_url)": pending,
         "GET /payments/{id}": api.get(f"/payments/{payment_id}", clerk["api_key"]),
         "GET /payments/{id}/qr": api.get(f"/payments/{payment_id}/qr", clerk["api_key"]),
+        # last: a rotation ends the clerk's old key
+        "POST /clerks/{id}/keys (rotation)": api.post(f"/clerks/{clerk['id']}/keys", ADMIN_KEY),
+        "POST /shoppers/{id}/keys (rotation)": api.post(
+            f"/shoppers/{api.shopper()['id']}/keys", ADMIN_KEY
+        ),
     }
     for name, response in carrying_secrets.items():
         assert response.status_code in (200, 201), (name, response.status_code)
