@@ -15,12 +15,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(
     config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Flask:
-    """Build the app: configuration, extensions, clock, blueprints, error envelope, CLI."""
+    """Build the app: configuration, extensions, clock, blueprints, probes, rate limits, security
+    headers, error envelope, CLI."""
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
-    from flask import Flask, jsonify
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from o2o import api, cli, clock
+    from o2o.api import headers, health, limits
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
     from o2o.extensions import db, migrate
@@ -34,13 +37,16 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     if app.config["O2O_SANDBOX"]:
         clock.install(app, DatabaseClock())  # every worker reads the one clock row
+    if proxies := app.config["O2O_PROXY_FIX"]:
+        # Behind that many trusted proxies: the client's address (which rate limits count by),
+        # scheme, host and prefix come from their X-Forwarded-* headers. URLs never use them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
     api.register(app)
+    health.register(app)
+    limits.install(app)  # after every view it wraps, and after the probes it leaves alone
+    headers.register(app)
     register_error_handlers(app)
     cli.register(app)
-
-    @app.get("/healthz")
-    def healthz() -> Any:
-        """Liveness: touches no table."""
-        return jsonify(status="ok")
-
     return app

@@ -253,8 +253,20 @@ class ErrorCode(Enum):
         422,
         "This Idempotency-Key was already used with a different request.",
     )
+    # 429: too many requests (header Retry-After: seconds)
+    RATE_LIMITED = (
+        "rate_limited",
+        429,
+        "Too many requests; try again after the seconds in Retry-After.",
+    )
     # 500 (and any 5xx of the HTTP layer, with its own status)
     INTERNAL_ERROR = ("internal_error", 500, "Something went wrong on our side.")
+    # 503: the database (or the rate-limit store) cannot be reached (header Retry-After: seconds)
+    SERVICE_UNAVAILABLE = (
+        "service_unavailable",
+        503,
+        "The service is unavailable for a moment; try again after the seconds in Retry-After.",
+    )
 
 
 # Every StrEnum above, for code that must register them somewhere (psycopg's dumpers).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 
 from o2o import qr
 from o2o.api.auth import current_principal, require
@@ -19,6 +19,7 @@ from o2o.api.schemas import (
     RefundCreateSchema,
     RefundSchema,
 )
+from o2o.api.urls import public_url
 from o2o.services import payments, refunds
 from o2o.vocabulary import PaymentFlow, PaymentMethod, Role
 
@@ -84,7 +85,7 @@ def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) ->
 def payment_qr(payment_id: str) -> Response:
     """The merchant's QR for a `shopper_scan` payment: it encodes the confirm URL."""
     payment = payments.get_payment(current_principal(), payment_id)
-    link = url_for("payments.confirm_payment", payment_id=payment.id, _external=True)
+    link = public_url("payments.confirm_payment", payment_id=payment.id)
     return current_app.response_class(qr.render_png(link), mimetype="image/png")
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import url_for
 from marshmallow import fields, validate, validates_schema
 
 from o2o import clock
+from o2o.api.urls import public_url
 from o2o.vocabulary import (
     CampaignStatus,
     Channel,
@@ -353,7 +353,7 @@ class PaymentSchema(ma.Schema):
     failure_code = fields.String(allow_none=True)
     qr_url = fields.Function(
         lambda payment: (
-            url_for("payments.payment_qr", payment_id=payment.id, _external=True)
+            public_url("payments.payment_qr", payment_id=payment.id)
             if payment.flow == PaymentFlow.SHOPPER_SCAN
             else None
         ),
