@@ -20,6 +20,7 @@ Prints the figures and exits 1 if any is not 0. Usage:
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import random
 import signal
@@ -130,7 +131,7 @@ def answered(tally: Tally, send: Callable[[], Reply]) -> Reply:
             reply = send()
             if reply.status not in (502, 503):
                 return reply
-        except OSError:
+        except (OSError, http.client.HTTPException):  # reset, or cut off mid-answer
             pass
         tally.add("retries")
         if time.monotonic() > deadline:

@@ -218,6 +218,13 @@ BASES: dict[tuple[str, str], list[Base]] = {
     ("POST", f"{API}/shoppers"): [
         lambda w: Call("POST", "/shoppers", ADMIN_KEY, {"name": "Wang", "phone": "13800000000"})
     ],
+    # A fresh person each time: rotating the world's own clerk or shopper would end its key.
+    ("POST", f"{API}/clerks/{{clerk_id}}/keys"): [
+        lambda w: Call("POST", f"/clerks/{w.api.clerk(w.store['id'])['id']}/keys", ADMIN_KEY, {})
+    ],
+    ("POST", f"{API}/shoppers/{{shopper_id}}/keys"): [
+        lambda w: Call("POST", f"/shoppers/{w.api.shopper()['id']}/keys", ADMIN_KEY, {})
+    ],
     ("POST", f"{API}/campaigns"): [
         campaign({"type": "amount_off", "amount_off": 5000, "min_spend": 30000}),
         campaign({"type": "percent_off", "percent_off": 20, "max_discount": 10000, "min_spend": 0}),
