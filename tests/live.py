@@ -44,6 +44,35 @@ def free_port() -> int:
 
 
 @contextmanager
+def serving(
+    command: list[str], environment: dict[str, str], workdir: Path, port: int
+) -> Iterator[str]:
+    """Start a server process, wait (bounded) until /healthz answers, yield its base URL,
+    stop it by pid (killed if it will not stop)."""
+    server = subprocess.Popen(
+        command, env=environment, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {server.returncode}")
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+@contextmanager
 def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
     """Migrate (and seed) a fresh SQLite file, serve it, yield the base URL, stop the server."""
     environment = subprocess_environment(
@@ -55,25 +84,9 @@ def live_server(workdir: Path, seed: bool = True, **env: str) -> Iterator[str]:
             [O2O, *command], env=environment, check=True, capture_output=True, cwd=workdir
         )
     port = free_port()
-    server = subprocess.Popen(
-        [O2O, "run", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    command = [O2O, "run", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, environment, workdir, port) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @contextmanager
@@ -89,31 +102,9 @@ def gunicorn_server(
         **env,
     )
     port = free_port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)),
-            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"),
-        ],
-        env=environment,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {server.returncode}")
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    command = [
+        *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)),
+        *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"),
+    ]
+    with serving(command, environment, workdir, port) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
