@@ -33,6 +33,7 @@ def create_app(
     app.url_map.merge_slashes = False  # `/coupons//events` is a JSON 404, not a 308 HTML page
     app.config.update(build_config(app.instance_path, config, environ))
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # UTF-8: 西湖店, not \u897f…
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     if app.config["O2O_SANDBOX"]:

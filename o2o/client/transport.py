@@ -23,7 +23,10 @@ class ServiceError(AssertionError):
         self.body = body
         self.code: str = error.get("code", "")
         self.details: dict[str, Any] = error.get("details", {})
-        super().__init__(f"{method} {path} → {status} {self.code}: {error.get('message', body)}")
+        message = f"{method} {path} → {status} {self.code}: {error.get('message', body)}"
+        if self.details:  # which field, which reasons: what a failing test must say
+            message += f" {json.dumps(self.details, ensure_ascii=False, sort_keys=True)}"
+        super().__init__(message)
 
 
 @dataclass

@@ -81,3 +81,14 @@ def test_missing_required_fields_are_named(api: Api) -> None:
         response = api.post(path, ADMIN_KEY, json={})
         assert response.status_code == 422
         assert field in response.get_json()["error"]["details"]
+
+
+def test_chinese_names_come_back_as_utf8_not_escaped(api: Api) -> None:
+    response = api.post("/stores", api.admin_key, json={"name": "西湖店", "city": "杭州"})
+
+    assert response.status_code == 201
+    assert "西湖店".encode() in response.data
+    assert b"\\u" not in response.data
+    assert response.content_type == "application/json"
+    listed = api.get("/stores", api.admin_key)
+    assert "杭州".encode() in listed.data
