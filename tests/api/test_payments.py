@@ -286,3 +286,38 @@ def test_what_is_wrong_with_the_order_is_said_before_a_bad_payment_code(
     if order == "lapsed":
         assert order_status(api, sale) == "expired"
         assert api.coupon_status(sale["code"]) == "available"
+
+
+def test_a_delayed_payment_succeeded_when_its_delay_ended_not_when_it_was_read(
+    api: Api, sale: dict[str, Any]
+) -> None:
+    from datetime import datetime, timedelta
+
+    pending = api.pay(sale["order"], sale["shopper"], sale["clerk"], outcome="user_paying")
+    payment = pending.get_json()
+    api.clock(advance_seconds=MOCK_PAYING_SECONDS + 600)  # read ten minutes after it settled
+
+    settled = api.get(f"/payments/{payment['id']}", sale["clerk"]["api_key"]).get_json()
+
+    created = datetime.fromisoformat(payment["created_at"])
+    ended = created + timedelta(seconds=MOCK_PAYING_SECONDS)
+    assert settled["status"] == "succeeded"
+    assert datetime.fromisoformat(settled["succeeded_at"]) == ended
+    redeemed = api.get(f"/coupons/{sale['code']}/events", ADMIN_KEY).get_json()["items"][-1]
+    assert (redeemed["type"], datetime.fromisoformat(redeemed["at"])) == ("redeemed", ended)
+
+
+def test_the_redeemed_event_names_who_took_the_payment(api: Api, sale: dict[str, Any]) -> None:
+    assert api.pay(sale["order"], sale["shopper"], sale["clerk"]).status_code == 201
+    online = api.shopper()
+    code = api.coupon(online)["code"]
+    order = api.online_order(online, code=code)
+    assert api.pay(order, online).status_code == 201
+
+    def redeemed_by(coupon_code: str) -> tuple[str, str]:
+        events = api.get(f"/coupons/{coupon_code}/events", ADMIN_KEY).get_json()["items"]
+        redeemed = next(event for event in events if event["type"] == "redeemed")
+        return redeemed["actor_role"], redeemed["actor_id"]
+
+    assert redeemed_by(sale["code"]) == ("clerk", sale["clerk"]["id"])
+    assert redeemed_by(code) == ("shopper", online["id"])

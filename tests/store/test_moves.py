@@ -62,7 +62,7 @@ def test_every_move_writes_its_history_row_and_keeps_the_counter(api: Api) -> No
     ]
     redeemed = rows[4]
     assert (redeemed["order_id"], redeemed["store_id"]) == (order["id"], clerk["store_id"])
-    assert (redeemed["actor_role"], redeemed["actor_id"]) == ("system", None)
+    assert (redeemed["actor_role"], redeemed["actor_id"]) == ("clerk", clerk["id"])
     assert (rows[3]["actor_role"], rows[3]["actor_id"]) == ("clerk", clerk["id"])
     assert (rows[5]["actor_role"], rows[5]["order_id"]) == ("admin", order["id"])
     assert redeemed_count(api, campaign_id) == 0

@@ -6,7 +6,7 @@ from o2o import store
 from o2o.models import Payment
 from o2o.services.payments.codes import code_spend
 from o2o.services.payments.common import PaymentRequest, charge
-from o2o.store import CouponMove, pay_at_till, row_of
+from o2o.store import CouponMove, acted_by, pay_at_till, row_of
 from o2o.vocabulary import CouponEventType, PaymentStatus
 
 
@@ -28,6 +28,7 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
         store_id=request.principal.store_id,
         redeemed_by=request.principal.clerk_id,
         redeemed_flow=request.flow,
+        **acted_by(request.principal),  # the clerk who took the payment
     )
     spend = code_spend(request.auth_code, request.now)
     paid = pay_at_till(request.order_payment(), spend, move, row_of(payment))

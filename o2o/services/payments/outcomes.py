@@ -16,7 +16,7 @@ from o2o.models import Payment
 from o2o.principal import Principal
 from o2o.services.orders import check_access, expire_if_lapsed
 from o2o.store import CouponMove, OrderPayment, move_coupon, pay_order_unread
-from o2o.vocabulary import CouponEventType, ErrorCode, PaymentStatus, Role
+from o2o.vocabulary import ActorRole, CouponEventType, ErrorCode, PaymentStatus, Role
 
 
 def apply(payment: Payment, answer: gateway.Answer, now: datetime) -> None:
@@ -59,6 +59,9 @@ def redeem(
         store_id=store_id,
         redeemed_by=payment.clerk_id,
         redeemed_flow=payment.flow,
+        # Who took the payment: the store's clerk, or the shopper paying online.
+        actor_role=ActorRole.CLERK if payment.clerk_id else ActorRole.SHOPPER,
+        actor_id=payment.clerk_id or payment.payer_id,
     )
     if move_coupon(move, row) is None:  # the reservation must stand while the order is payable
         store.rollback()
@@ -73,13 +76,15 @@ def _settle_if_due(payment: Payment, now: datetime) -> None:
     """
     if payment.status != PaymentStatus.PENDING:
         return
-    order_open = payment.order.is_payable(now)
     due = payment.settles_at is not None and now >= payment.settles_at
+    # A payment that came due settled when its delay ended, not when someone looked.
+    settled_at = payment.settles_at if due and payment.settles_at is not None else now
+    order_open = payment.order.is_payable(settled_at)
     if order_open and not due:
         return
     if order_open and payment.pending_outcome:
         try:
-            apply(payment, gateway.settle(payment.pending_outcome), now)
+            apply(payment, gateway.settle(payment.pending_outcome), settled_at)
             store.commit()
             return
         except O2OError:
