@@ -23,6 +23,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError
@@ -433,6 +434,8 @@ class SandboxClock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     now: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Frozen at `now` (how it starts, and after any set or advance), or following real time.
+    frozen: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Order(Base):

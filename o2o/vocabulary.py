@@ -13,6 +13,13 @@ class Role(StrEnum):
     SHOPPER = "shopper"
 
 
+class ClockMode(StrEnum):
+    """How the sandbox clock moves: held where it was set, or with the real clock."""
+
+    FROZEN = "frozen"
+    REAL = "real"
+
+
 class ActorRole(StrEnum):
     """Who made a coupon move: a key's role, or the service itself (housekeeping)."""
 

@@ -18,8 +18,9 @@ blp = Blueprint("sandbox", __name__, description="Sandbox clock (O2O_SANDBOX=1 o
 @require(Role.ADMIN)
 @blp.response(200, ClockSchema)
 def get_clock() -> Any:
-    """Read the sandbox clock (the first read starts it at the real time)."""
-    return {"now": sandbox.current_time()}
+    """Read the sandbox clock and its mode (the first read starts it, frozen at the real time)."""
+    now, mode = sandbox.current_time()
+    return {"now": now, "mode": mode}
 
 
 @blp.route("/sandbox/clock", methods=["POST"])
@@ -28,5 +29,7 @@ def get_clock() -> Any:
 @idempotent
 @blp.response(200, ClockSchema)
 def set_clock(data: dict[str, Any]) -> Any:
-    """Set the sandbox clock to `now`, or move it forward by `advance_seconds`."""
-    return {"now": sandbox.set_clock(**data)}
+    """Freeze the sandbox clock at `now`, or move it forward by `advance_seconds`; or give it
+    back to real time with `{"mode": "real"}`."""
+    now, mode = sandbox.set_clock(**data)
+    return {"now": now, "mode": mode}

@@ -14,6 +14,7 @@ from o2o.vocabulary import (
     CampaignStatus,
     Channel,
     ClaimChannel,
+    ClockMode,
     CouponEventType,
     CouponStatus,
     DiscountType,
@@ -263,11 +264,25 @@ class CouponEventListSchema(ma.Schema):
 class ClockSchema(Strict):
     now = Timestamp()
     advance_seconds = Count(0, 10 * 365 * 86400, load_only=True)
+    mode = fields.String(
+        validate=validate.OneOf(list(ClockMode)),
+        metadata={
+            "description": "`frozen`: held at `now` (after any set or advance); `real`: follows "
+            "the real clock. Setting `real` takes neither `now` nor `advance_seconds`; "
+            "`frozen` alone freezes the clock where it is."
+        },
+    )
 
     @validates_schema
-    def _exactly_one(self, data: dict[str, Any], **_: Any) -> None:
-        if ("now" in data) == ("advance_seconds" in data):
-            raise ma.ValidationError("Give exactly one of now or advance_seconds.", "_schema")
+    def _one_move(self, data: dict[str, Any], **_: Any) -> None:
+        moves = ("now" in data) + ("advance_seconds" in data)
+        if data.get("mode") == ClockMode.REAL:
+            if moves:
+                raise ma.ValidationError("Mode real takes neither now nor advance_seconds.", "mode")
+        elif moves != 1 and not (moves == 0 and "mode" in data):
+            raise ma.ValidationError(
+                "Give exactly one of now or advance_seconds (or a mode).", "_schema"
+            )
 
 
 # -- checkout ----------------------------------------------------------------------------------

@@ -244,6 +244,15 @@ class Clock:
         body = {"advance_seconds": total}
         return datetime.fromisoformat(self.admin.post("/sandbox/clock", body)["now"])
 
+    def real(self) -> datetime:
+        """Give the clock back to real time: it follows the real clock until frozen again."""
+        body = {"mode": "real"}
+        return datetime.fromisoformat(self.admin.post("/sandbox/clock", body)["now"])
+
+    def mode(self) -> str:
+        """`frozen` or `real`."""
+        return str(self.admin.get("/sandbox/clock")["mode"])
+
 
 class Shopper(Caller):
     """A shopper: claims coupons, shows their QR and payment code, orders and pays online."""

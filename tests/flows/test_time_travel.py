@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from o2o.client import Clock, Service, ServiceError
@@ -62,3 +64,14 @@ def test_a_payment_code_expires_after_a_minute(o2o: Service, frozen: Clock) -> N
     with pytest.raises(ServiceError) as caught:
         clerk.take_payment(order, code)
     assert caught.value.code == "invalid_payment_code"
+
+
+def test_the_client_gives_a_frozen_clock_back_to_real_time(o2o_admin: Service) -> None:
+    clock = Clock(o2o_admin)
+    clock.freeze("2031-05-01T00:00:00Z")
+    assert clock.mode() == "frozen"
+
+    now = clock.real()
+
+    assert clock.mode() == "real"
+    assert now.year == datetime.now(UTC).year
