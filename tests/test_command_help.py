@@ -1,0 +1,25 @@
+"""`o2o --help` shows this tool's options and commands, not Flask's app-loading ones."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from tests.live import O2O, subprocess_environment
+
+
+def test_the_help_lists_the_tools_commands_and_none_of_flasks_app_options(tmp_path: Path) -> None:
+    environment = subprocess_environment(O2O_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    shown = subprocess.run(
+        [O2O, "--help"], env=environment, cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+
+    for command in ("db", "run", "seed", "housekeeping", "simulate"):
+        assert re.search(rf"^  {command}(\s|$)", shown, re.MULTILINE), command
+    for hidden in ("--app", "--env-file", "limiter", "expire-coupons"):
+        assert hidden not in shown
+    still_there = subprocess.run(
+        [O2O, "expire-coupons", "--help"], env=environment, cwd=tmp_path, capture_output=True
+    )
+    assert still_there.returncode == 0
