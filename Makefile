@@ -18,8 +18,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# make run: only what serving needs; a dev install (make install), when up to date, has it all.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	@if [ ! $(VENV)/.installed -nt pyproject.toml ]; then \
+		echo "$(BIN)/python -m pip install -q -e '.[postgres]'"; \
+		$(BIN)/python -m pip install -q -e '.[postgres]'; \
+	fi
+	touch $@
+
 ## run: migrate, seed the Hangzhou sample and serve on http://$(HOST):$(PORT)
-run: install
+run: $(VENV)/.installed-run
 	$(BIN)/o2o db upgrade
 	$(BIN)/o2o seed
 	$(BIN)/o2o run --host $(HOST) --port $(PORT)

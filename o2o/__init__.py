@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from o2o.resources import MIGRATIONS_DIR
 
 if TYPE_CHECKING:
     from flask import Flask
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+__all__ = ["MIGRATIONS_DIR", "create_app"]
 
 
 def create_app(

@@ -14,9 +14,7 @@ from flask.cli import with_appcontext
 from rich.console import Console
 from rich.table import Table
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
-DEFAULT_SEED = SAMPLE_DIR / "hangzhou.json"
-DEFAULT_SCENARIO = SAMPLE_DIR / "scenarios" / "hangzhou.json"
+from o2o.resources import DEFAULT_SEED
 
 
 def cli_console() -> Console:
@@ -45,6 +43,21 @@ def _campaign_fields(raw: dict[str, Any], now: Any) -> dict[str, Any]:
     return {**fields, "id": campaign_id}
 
 
+def _require_schema() -> None:
+    """Refuse, with the command to run, on a database the migrations have not been run on."""
+    import sqlalchemy as sa
+
+    from o2o.extensions import db
+
+    present = set(sa.inspect(db.engine).get_table_names())
+    missing = [table for table in db.metadata.tables if table not in present]
+    if missing:
+        which = "tables" if not present else "table(s) " + ", ".join(sorted(missing))
+        raise click.ClickException(
+            f"The database has no {which} yet: run `o2o db upgrade` first, then `o2o seed`."
+        )
+
+
 @click.command("seed")
 @with_appcontext
 @click.argument(
@@ -55,6 +68,7 @@ def seed_command(path: Path | None) -> None:
     from o2o import clock
     from o2o.services.seed import seed
 
+    _require_schema()
     data = json.loads((path or DEFAULT_SEED).read_text(encoding="utf-8"))
     now = clock.now()
     campaigns = [_campaign_fields(raw, now) for raw in data.get("campaigns", [])]

@@ -15,6 +15,7 @@ from o2o.extensions import db
 from o2o.models import ApiKey, Campaign, Coupon, IdempotencyRecord, PaymentCode, Shopper, Store
 from o2o.services import housekeeping
 from tests.builders import ADMIN_KEY, IDEMPOTENCY_TTL, Api
+from tests.conftest import build_app
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -41,6 +42,20 @@ def test_seeding_loads_the_hangzhou_scenario_and_prints_demo_keys(app: Flask) ->
         "campaigns": len(sample["campaigns"]),
         "api_keys": 1 + len(sample["clerks"]) + len(sample["shoppers"]),
     }
+
+
+def test_seeding_an_unmigrated_database_says_to_run_db_upgrade_first(
+    empty_database_url: str,
+) -> None:
+    app = build_app(empty_database_url)
+    try:
+        result = app.test_cli_runner().invoke(args=["seed"])
+        assert result.exit_code == 1
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "run `o2o db upgrade` first" in result.output
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_seeding_twice_changes_nothing(app: Flask) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from o2o.cli import DEFAULT_SCENARIO, cli_console
+from o2o.cli import cli_console
+from o2o.resources import DEFAULT_SCENARIO
 
 
 @click.command("simulate")

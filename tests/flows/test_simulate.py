@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from o2o.cli import DEFAULT_SCENARIO
 from o2o.extensions import db
 from o2o.models import Payment
+from o2o.resources import DEFAULT_SCENARIO
 from o2o.simulation import run as simulation_run
 from o2o.simulation.command import simulate_command
 from tests.live import live_server
