@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench soak sql install clean
+.PHONY: run reset test lint typecheck pytest bench soak sql openapi install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench: install
 SOAK_ARGS ?= --seconds 60
 soak: install
 	$(BIN)/python -m loadtest.soak $(SOAK_ARGS)
+
+## openapi: rewrite docs/openapi.json from the app (the sandbox's routes included)
+openapi: install
+	O2O_SANDBOX=1 O2O_DATABASE_URL=sqlite:// $(BIN)/o2o openapi write docs/openapi.json
 
 ## sql: rewrite o2o/store/sql/*.sql from the hot path's builders (review the diff)
 sql: install
