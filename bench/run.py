@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sqlite", action="store_true", help="a SQLite file, even if PostgreSQL is up")
     p.add_argument("--idempotency-keys", action="store_true", help="send Idempotency-Key too")
     p.add_argument("--no-rate-limits", action="store_true", help="run without the limiter")
+    p.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (a free one)")
     args = p.parse_args(argv)
     if args.checkouts < 1 or args.connections < 1:
         p.error("need --checkouts >= 1 and --connections >= 1")
@@ -116,10 +117,12 @@ def _children_cpu() -> float:
 
 @contextmanager
 def gunicorn(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
-    """Serve the app on a free port until the block ends, then terminate it: (port, pid)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """Serve the app on --port (else a free one) until the block ends, then stop it: (port, pid)."""
+    port: int = args.port
+    if not port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     # The shipped settings (request-line and header limits among them); -b and -w win over it.
     executable = str(Path(sys.executable).with_name("gunicorn"))
     command = [executable, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
