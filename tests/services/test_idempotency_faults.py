@@ -69,6 +69,21 @@ def count(app: Flask, statement: Any) -> int:
         return result
 
 
+def post_through_a_crash(
+    database_url: str, workdir: Path, point: str, path: str, key: str, body: Any
+) -> list[Reply]:
+    """POST under one Idempotency-Key to a server told to die at `point`, until answered and
+    twice more; asserts the server really died there and the retries tell the expected story."""
+    headers = {"Idempotency-Key": f"crash-{uuid.uuid4()}"}
+    marker = workdir / "crashed"
+    with gunicorn_server(database_url, workdir, O2O_TEST_CRASH_AT=f"{point}:{marker}") as base:
+        http = OverHttp(base)
+        died, replies = send_until_answered(lambda: http.request("POST", path, key, body, headers))
+    assert marker.exists(), "the server did not die where it was told to"
+    expected_story(point, died, replies)
+    return replies
+
+
 @pytest.mark.parametrize("point", POINTS)
 def test_a_payment_whose_server_dies_runs_once_and_every_answer_is_the_first(
     app: Flask, api: Api, database_url: str, tmp_path: Path, point: str
@@ -79,17 +94,12 @@ def test_a_payment_whose_server_dies_runs_once_and_every_answer_is_the_first(
         "flow": "clerk_scan",
         "auth_code": api.payment_code(sale["shopper"]),
     }
-    headers = {"Idempotency-Key": f"pay-{uuid.uuid4()}"}
-    marker = tmp_path / "crashed"
-    with gunicorn_server(database_url, tmp_path, O2O_TEST_CRASH_AT=f"{point}:{marker}") as base:
-        http = OverHttp(base)
-        path = f"/orders/{sale['order']['id']}/payments"
-        died, replies = send_until_answered(
-            lambda: http.request("POST", path, sale["clerk"]["api_key"], body, headers)
-        )
+    path = f"/orders/{sale['order']['id']}/payments"
 
-    assert marker.exists(), "the server did not die where it was told to"
-    expected_story(point, died, replies)
+    replies = post_through_a_crash(
+        database_url, tmp_path, point, path, sale["clerk"]["api_key"], body
+    )
+
     assert replies[0].status == 201
     assert replies[0].body["status"] == "succeeded"
     order_id = sale["order"]["id"]
@@ -104,17 +114,10 @@ def test_a_claim_whose_server_dies_claims_one_coupon_and_every_answer_is_the_fir
 ) -> None:
     campaign = api.campaign(per_shopper_limit=5)
     shopper = api.shopper()
-    headers = {"Idempotency-Key": f"claim-{uuid.uuid4()}"}
-    marker = tmp_path / "crashed"
-    with gunicorn_server(database_url, tmp_path, O2O_TEST_CRASH_AT=f"{point}:{marker}") as base:
-        http = OverHttp(base)
-        path = f"/campaigns/{campaign['id']}/claims"
-        died, replies = send_until_answered(
-            lambda: http.request("POST", path, shopper["api_key"], {}, headers)
-        )
+    path = f"/campaigns/{campaign['id']}/claims"
 
-    assert marker.exists(), "the server did not die where it was told to"
-    expected_story(point, died, replies)
+    replies = post_through_a_crash(database_url, tmp_path, point, path, shopper["api_key"], {})
+
     assert replies[0].status == 201
     held = select(func.count()).where(Coupon.shopper_id == shopper["id"])
     assert count(app, held) == 1
