@@ -32,6 +32,11 @@ run: $(VENV)/.installed-run
 	$(BIN)/o2o seed
 	$(BIN)/o2o run --host $(HOST) --port $(PORT)
 
+## reset: start the demo database over: drop every table, migrate, seed the Hangzhou sample.
+## Only a SQLite database, unless FORCE=1 (passes --force: e.g. a throwaway PostgreSQL).
+reset: $(VENV)/.installed-run
+	$(BIN)/o2o reset$(if $(filter 1 yes true,$(FORCE)), --force)
+
 ## test: lint, format check, type check, then the whole test suite
 test: lint typecheck pytest
 

@@ -16,15 +16,15 @@ __all__ = ["MIGRATIONS_DIR", "create_app"]
 def create_app(
     config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Flask:
-    """Build the app: configuration, extensions, clock, blueprints, probes, rate limits, security
-    headers, error envelope, CLI."""
+    """Build the app: configuration, extensions, clock, blueprints, probes, docs pages, rate
+    limits, security headers, error envelope, CLI."""
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from o2o import api, cli, clock
-    from o2o.api import headers, health, limits
+    from o2o.api import docs_ui, headers, health, limits
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
     from o2o.extensions import db, migrate
@@ -47,6 +47,7 @@ def create_app(
         )
     api.register(app)
     health.register(app)
+    app.register_blueprint(docs_ui.blp)  # / and /api/v1/docs: outside the spec
     limits.install(app)  # after every view it wraps, and after the probes it leaves alone
     headers.register(app)
     register_error_handlers(app)

@@ -1,4 +1,4 @@
-"""The `o2o` command line: Flask's (run, db …) plus seed and housekeeping."""
+"""The `o2o` command line: Flask's (run, db …) plus seed, reset and housekeeping."""
 
 from __future__ import annotations
 
@@ -84,6 +84,60 @@ def seed_command(path: Path | None) -> None:
     console.print(table)
 
 
+def _database_url() -> Any:
+    """The configured database's URL (sqlalchemy's URL object: it renders without a password)."""
+    from flask import current_app
+    from sqlalchemy.engine import make_url
+
+    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _drop_every_table() -> list[str]:
+    """Drop every table the database has (alembic_version and tables no model knows too)."""
+    import sqlalchemy as sa
+
+    from o2o.extensions import db
+
+    db.session.remove()  # the command's own session holds no connection while tables go
+    found = sa.MetaData()
+    found.reflect(db.engine)
+    found.drop_all(db.engine)
+    return sorted(found.tables)
+
+
+@click.command("reset")
+@with_appcontext
+@click.option(
+    "--force", is_flag=True, help="Reset a database that is not SQLite (PostgreSQL) as well."
+)
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
+@click.pass_context
+def reset_command(ctx: click.Context, force: bool, path: Path | None) -> None:
+    """Start the demo database over: drop every table, migrate to the latest schema and seed
+    (default: the Hangzhou sample). Only SQLite without --force."""
+    from flask_migrate import upgrade
+
+    url = _database_url()
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() != "sqlite" and not force:
+        raise click.ClickException(
+            f"Refusing to reset {shown}: not a SQLite database. `o2o reset` drops every table "
+            "and all their rows; pass --force (make reset: FORCE=1 make reset) if this "
+            "database is really a throwaway one. Nothing was changed."
+        )
+    console = cli_console()
+    console.print(
+        f"Resetting {shown}: dropping every table, migrating to the latest schema, "
+        f"seeding {path or DEFAULT_SEED}."
+    )
+    dropped = _drop_every_table()
+    console.print(f"Dropped {len(dropped)} table(s){': ' if dropped else '.'}{', '.join(dropped)}")
+    upgrade()
+    ctx.invoke(seed_command, path=path)
+
+
 def _housekeeping() -> None:
     from o2o.services.housekeeping import housekeeping
 
@@ -110,5 +164,6 @@ def expire_coupons_command() -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(reset_command)
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(expire_coupons_command)

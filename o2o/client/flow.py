@@ -11,8 +11,10 @@ assert clerk.take_payment(order, shopper.payment_code()).status == PaymentStatus
 from __future__ import annotations
 
 import copy
+import difflib
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from o2o.client.transport import Reply, ServiceError, Transport
 from o2o.vocabulary import ClaimChannel, DiscountType, MockOutcome, PaymentFlow, PaymentMethod
@@ -35,8 +37,30 @@ class Field(Generic[T]):
             raise AttributeError(self.name) from None
 
 
+def _no_such(owner: object, name: str, kinds: dict[str, Iterable[str]]) -> AttributeError:
+    """An AttributeError naming what `owner` has instead (by kind), and the closest match.
+
+    `name` is set, so Python adds no "Did you mean" of its own from dir(): ours is in the message,
+    which is there wherever the error is printed or logged, not only in a traceback.
+    """
+    kind = next(iter(kinds))
+    known = {key: list(names) for key, names in kinds.items()}
+    close = difflib.get_close_matches(name, [n for names in known.values() for n in names], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listed = "; ".join(
+        f"its {key}s are: {', '.join(names) or 'none'}" for key, names in known.items()
+    )
+    return AttributeError(
+        f"{type(owner).__name__} has no {kind} {name!r}{hint}; {listed}", name=name
+    )
+
+
 class Resource:
-    """A JSON object from the API with attribute access (`order.status`); other keys are Any."""
+    """A JSON object from the API with attribute access (`order.status`); other keys are Any.
+
+    An unknown name raises AttributeError listing the fields this object has, e.g.
+    `Order has no field 'totl' (did you mean 'total'?); its fields are: id, status, amount, …`.
+    """
 
     id: Field[str] = Field()
 
@@ -44,16 +68,38 @@ class Resource:
         self.data = data
 
     def __getattr__(self, name: str) -> Any:
+        data = self.__dict__.get("data")
+        if data is None or name.startswith("__"):  # half-built (copy, pickle) or a protocol probe
+            raise AttributeError(name)
         try:
-            return self.__dict__["data"][name]
+            return data[name]
         except KeyError:
-            raise AttributeError(name) from None
+            # Also reached when a typed Field's key is missing from the JSON (Field.__get__).
+            raise _no_such(self, name, {"field": data}) from None
+
+    def __dir__(self) -> Iterable[str]:
+        return sorted({*super().__dir__(), *self.__dict__.get("data", {})})
 
     def __getitem__(self, name: str) -> Any:
         return self.data[name]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.data!r})"
+
+
+class _Described:
+    """An unknown attribute raises AttributeError naming the attributes and methods there are."""
+
+    # Hidden from mypy: a __getattr__ it saw would make every misspelt name type-check as Any.
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            public = [n for n in dir(type(self)) if not n.startswith("_")]
+            attributes = sorted(n for n in vars(self) if not n.startswith("_"))
+            methods = [n for n in public if callable(getattr(type(self), n))]
+            raise _no_such(self, name, {"attribute": attributes, "method": methods})
 
 
 class Store(Resource):
@@ -153,7 +199,7 @@ def _idempotency(key: str | None) -> dict[str, str]:
     return {"Idempotency_Key": key} if key else {}
 
 
-class Caller:
+class Caller(_Described):
     """Someone holding an API key."""
 
     def __init__(self, transport: Transport, key: str) -> None:
@@ -221,7 +267,7 @@ class Refunder(Caller):
         return Refund(self.post(path, body, **_idempotency(idempotency_key)))
 
 
-class Clock:
+class Clock(_Described):
     """The sandbox clock (the service must run with O2O_SANDBOX=1)."""
 
     def __init__(self, admin: Caller) -> None:
