@@ -346,7 +346,10 @@ def document(api: Api, app: Flask) -> None:
                 operation["responses"][status]["links"] = links
     api.spec.components.header(REPLAYED_HEADER, REPLAYED)
     api.spec.components.header("Retry-After", RETRY_AFTER)
-    api.spec.components.schemas.pop("PaginationMetadata", None)  # flask-smorest's, unused
+    # flask-smorest's own, unused now that each operation lists its errors
+    api.spec.components.schemas.pop("PaginationMetadata", None)
+    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR"):
+        api.spec.components.responses.pop(name, None)
 
 
 def _roles_by_operation(app: Flask) -> dict[tuple[str, str], tuple[str, ...]]:

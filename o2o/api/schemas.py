@@ -153,7 +153,8 @@ class OneOf(fields.Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, dict):
             raise ma.ValidationError("Not a valid object.")
-        loader = self._loaders.get(value.get(self.discriminator))  # type: ignore[arg-type]
+        kind = value.get(self.discriminator)
+        loader = self._loaders.get(kind) if isinstance(kind, str) else None
         if loader is None:
             choices = ", ".join(self.variants)
             raise ma.ValidationError({self.discriminator: [f"Must be one of: {choices}."]})
