@@ -29,7 +29,7 @@ def cli_console() -> Console:
 
 def _campaign_fields(raw: dict[str, Any], now: Any) -> dict[str, Any]:
     """Validate a scenario campaign with the API's own schema; `valid_for_days` is relative."""
-    from o2o.api.schemas import CampaignSchema
+    from o2o.api.schemas import CampaignCreateSchema
 
     raw = dict(raw)
     campaign_id = raw.pop("id")
@@ -37,7 +37,7 @@ def _campaign_fields(raw: dict[str, Any], now: Any) -> dict[str, Any]:
     if days is not None:
         raw["valid_until"] = (now + timedelta(days=days)).isoformat()
     try:
-        fields: dict[str, Any] = CampaignSchema().load(raw)
+        fields: dict[str, Any] = CampaignCreateSchema().load(raw)
     except ma.ValidationError as exc:
         raise click.ClickException(f"campaign {campaign_id}: {exc.messages}") from exc
     return {**fields, "id": campaign_id}

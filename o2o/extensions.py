@@ -62,7 +62,24 @@ class Api(_Api):
         """Errors are handled by o2o.api.errors, which writes the project's envelope."""
 
 
-def make_api(app: Flask) -> Api:
+def one_of2properties(converter: Any, field: ma.fields.Field, **_: Any) -> dict[str, Any]:
+    """A field that names its `variants` by a `discriminator` field (o2o.api.schemas.OneOf):
+    a `oneOf` of the variants' components, with a `discriminator` mapping each name to its own."""
+    variants: dict[str, type[ma.Schema]] | None = getattr(field, "variants", None)
+    if not variants:
+        return {}
+    refs = {name: converter.resolve_nested_schema(schema) for name, schema in variants.items()}
+    return {
+        "type": "object",
+        "oneOf": list(refs.values()),
+        "discriminator": {
+            "propertyName": field.discriminator,  # type: ignore[attr-defined]
+            "mapping": {name: ref["$ref"] for name, ref in refs.items()},
+        },
+    }
+
+
+def make_api(app: Flask, **spec_kwargs: Any) -> Api:
     """One Api per app: flask-smorest keeps the app and its spec on the Api object."""
     api = Api(
         spec_kwargs={
@@ -70,7 +87,9 @@ def make_api(app: Flask) -> Api:
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             },
             "security": [{"bearerAuth": []}],
+            **spec_kwargs,
         }
     )
     api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(one_of2properties)
     return api

@@ -112,6 +112,22 @@ class RefundStatus(StrEnum):
     SUCCEEDED = "succeeded"
 
 
+class PaymentFailureCode(StrEnum):
+    """A payment's `failure_code`: the mock provider's refusal, or why the service called it off."""
+
+    DECLINED = "declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    TIMEOUT = "timeout"
+    ORDER_NOT_PAYABLE = "order_not_payable"  # canceled: the order closed while it was pending
+
+
+class QrFormat(StrEnum):
+    """The image formats of a coupon's QR (`?format=`)."""
+
+    PNG = "png"
+    SVG = "svg"
+
+
 class MockOutcome(StrEnum):
     """What the mock payment provider is told to answer (header O2O-Mock-Outcome)."""
 

@@ -8,10 +8,11 @@ from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
+    CampaignCreateSchema,
     CampaignListArgs,
-    CampaignPatchSchema,
     CampaignSchema,
     CampaignStatsSchema,
+    CampaignUpdateSchema,
     ClaimSchema,
     CouponSchema,
     page_of,
@@ -23,8 +24,9 @@ blp = Blueprint("campaigns", __name__, description="Coupon campaigns and claims"
 
 
 @blp.route("/campaigns", methods=["POST"])
+@blp.doc(operationId="createCampaign")
 @require(Role.ADMIN)
-@blp.arguments(CampaignSchema)
+@blp.arguments(CampaignCreateSchema)
 @idempotent
 @blp.response(201, CampaignSchema)
 def create_campaign(data: dict[str, Any]) -> Any:
@@ -33,6 +35,7 @@ def create_campaign(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/campaigns", methods=["GET"])
+@blp.doc(operationId="listCampaigns")
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.arguments(CampaignListArgs, location="query")
 @blp.response(200, page_of(CampaignSchema))
@@ -48,6 +51,7 @@ def list_campaigns(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>", methods=["GET"])
+@blp.doc(operationId="getCampaign")
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, CampaignSchema)
 def get_campaign(campaign_id: str) -> Any:
@@ -56,8 +60,9 @@ def get_campaign(campaign_id: str) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>", methods=["PATCH"])
+@blp.doc(operationId="updateCampaign")
 @require(Role.ADMIN)
-@blp.arguments(CampaignPatchSchema)
+@blp.arguments(CampaignUpdateSchema)
 @blp.response(200, CampaignSchema)
 def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
     """Rename a campaign, change its status, or grow its total quantity."""
@@ -65,8 +70,9 @@ def update_campaign(changes: dict[str, Any], campaign_id: str) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>/claims", methods=["POST"])
+@blp.doc(operationId="claimCoupon")
 @require(Role.SHOPPER)
-@blp.arguments(ClaimSchema)
+@blp.arguments(ClaimSchema, required=False)
 @idempotent
 @blp.response(201, CouponSchema)
 def claim(data: dict[str, Any], campaign_id: str) -> Any:
@@ -75,6 +81,7 @@ def claim(data: dict[str, Any], campaign_id: str) -> Any:
 
 
 @blp.route("/campaigns/<campaign_id>/stats", methods=["GET"])
+@blp.doc(operationId="getCampaignStats")
 @require(Role.ADMIN)
 @blp.response(200, CampaignStatsSchema)
 def campaign_stats(campaign_id: str) -> Any:

@@ -24,6 +24,7 @@ _WRONG_ROLE_FIELD = {Role.CLERK: "coupon_code", Role.SHOPPER: "qr_token"}
 
 
 @blp.route("/scans", methods=["POST"])
+@blp.doc(operationId="scanCoupon")
 @require(Role.CLERK)
 @blp.arguments(ScanSchema)
 @idempotent
@@ -43,6 +44,7 @@ def scan(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/orders", methods=["POST"])
+@blp.doc(operationId="createOrder")
 @require(Role.CLERK, Role.SHOPPER)
 @blp.arguments(OrderCreateSchema)
 @idempotent
@@ -57,6 +59,7 @@ def place_order(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/orders/<order_id>", methods=["GET"])
+@blp.doc(operationId="getOrder")
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> Any:
@@ -65,6 +68,7 @@ def get_order(order_id: str) -> Any:
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
+@blp.doc(operationId="cancelOrder")
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.arguments(EmptySchema, required=False)
 @idempotent

@@ -28,7 +28,7 @@ _IMAGE_DOC = {
             "description": "The QR image; it encodes exactly a fresh QR token.",
             "content": {
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
-                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     }
@@ -36,6 +36,7 @@ _IMAGE_DOC = {
 
 
 @blp.route("/me/coupons", methods=["GET"])
+@blp.doc(operationId="listMyCoupons")
 @require(Role.SHOPPER)
 @blp.arguments(CouponListArgs, location="query")
 @blp.response(200, page_of(CouponSchema))
@@ -47,6 +48,7 @@ def my_coupons(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/coupons/<code>", methods=["GET"])
+@blp.doc(operationId="getCoupon")
 @require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, CouponSchema)
 def get_coupon(code: str) -> Any:
@@ -55,6 +57,7 @@ def get_coupon(code: str) -> Any:
 
 
 @blp.route("/coupons/<code>/qr-token", methods=["GET"])
+@blp.doc(operationId="createQrToken")
 @require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, QrTokenSchema)
 def qr_token(code: str) -> Any:
@@ -66,7 +69,7 @@ def qr_token(code: str) -> Any:
 @blp.route("/coupons/<code>/qr", methods=["GET"])
 @require(Role.ADMIN, Role.SHOPPER)
 @blp.arguments(QrFormatArgs, location="query")
-@blp.doc(**_IMAGE_DOC)
+@blp.doc(operationId="getCouponQr", **_IMAGE_DOC)
 def qr_image(args: dict[str, Any], code: str) -> Response:
     """The coupon's QR code as PNG (default) or SVG; it encodes a fresh QR token."""
     token, _ = coupons.mint_qr_token(current_principal(), code)
@@ -76,6 +79,7 @@ def qr_image(args: dict[str, Any], code: str) -> Response:
 
 
 @blp.route("/coupons/<code>/events", methods=["GET"])
+@blp.doc(operationId="listCouponEvents")
 @require(Role.ADMIN, Role.SHOPPER)
 @blp.response(200, CouponEventListSchema)
 def coupon_events(code: str) -> Any:

@@ -27,6 +27,7 @@ blp = Blueprint("payments", __name__, description="Payments and refunds (mock pr
 
 
 @blp.route("/me/payment-code", methods=["GET"])
+@blp.doc(operationId="getPaymentCode")
 @require(Role.SHOPPER)
 @blp.response(200, PaymentCodeSchema)
 def payment_code() -> Any:
@@ -36,6 +37,7 @@ def payment_code() -> Any:
 
 
 @blp.route("/orders/<order_id>/payments", methods=["POST"])
+@blp.doc(operationId="createPayment")
 @require(Role.CLERK, Role.SHOPPER)
 @blp.arguments(PaymentCreateSchema)
 @blp.arguments(MockOutcomeSchema, location="headers")
@@ -54,6 +56,7 @@ def create_payment(data: dict[str, Any], mock: dict[str, Any], order_id: str) ->
 
 
 @blp.route("/payments/<payment_id>", methods=["GET"])
+@blp.doc(operationId="getPayment")
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, PaymentSchema)
 def get_payment(payment_id: str) -> Any:
@@ -62,6 +65,7 @@ def get_payment(payment_id: str) -> Any:
 
 
 @blp.route("/payments/<payment_id>/confirm", methods=["POST"])
+@blp.doc(operationId="confirmPayment")
 @require(Role.SHOPPER)
 @blp.arguments(EmptySchema, required=False)
 @blp.arguments(MockOutcomeSchema, location="headers")
@@ -75,12 +79,13 @@ def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) ->
 @blp.route("/payments/<payment_id>/qr", methods=["GET"])
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.doc(
+    operationId="getPaymentQr",
     responses={
         "200": {
-            "description": "PNG QR of the confirm URL",
+            "description": "A PNG QR of the payment's confirm URL.",
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
         }
-    }
+    },
 )
 def payment_qr(payment_id: str) -> Response:
     """The merchant's QR for a `shopper_scan` payment: it encodes the confirm URL."""
@@ -90,6 +95,7 @@ def payment_qr(payment_id: str) -> Response:
 
 
 @blp.route("/payments/<payment_id>/refunds", methods=["POST"])
+@blp.doc(operationId="createRefund")
 @require(Role.ADMIN, Role.CLERK)
 @blp.arguments(RefundCreateSchema, required=False)
 @idempotent

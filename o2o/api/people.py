@@ -8,11 +8,14 @@ from o2o.api.auth import forget_principals, require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
+    ClerkCreateSchema,
     ClerkSchema,
     EmptySchema,
     IssuedKeySchema,
     PageArgs,
+    ShopperCreateSchema,
     ShopperSchema,
+    StoreCreateSchema,
     StoreSchema,
     page_of,
 )
@@ -23,8 +26,9 @@ blp = Blueprint("people", __name__, description="Stores, clerks and shoppers (ad
 
 
 @blp.route("/stores", methods=["POST"])
+@blp.doc(operationId="createStore")
 @require(Role.ADMIN)
-@blp.arguments(StoreSchema)
+@blp.arguments(StoreCreateSchema)
 @idempotent
 @blp.response(201, StoreSchema)
 def create_store(data: dict[str, Any]) -> Any:
@@ -33,6 +37,7 @@ def create_store(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/stores", methods=["GET"])
+@blp.doc(operationId="listStores")
 @require(Role.ADMIN)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(StoreSchema))
@@ -42,8 +47,9 @@ def list_stores(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/clerks", methods=["POST"])
+@blp.doc(operationId="createClerk")
 @require(Role.ADMIN)
-@blp.arguments(ClerkSchema)
+@blp.arguments(ClerkCreateSchema)
 @idempotent
 @blp.response(201, ClerkSchema)
 def create_clerk(data: dict[str, Any]) -> Any:
@@ -53,8 +59,9 @@ def create_clerk(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/shoppers", methods=["POST"])
+@blp.doc(operationId="createShopper")
 @require(Role.ADMIN)
-@blp.arguments(ShopperSchema)
+@blp.arguments(ShopperCreateSchema)
 @idempotent
 @blp.response(201, ShopperSchema)
 def create_shopper(data: dict[str, Any]) -> Any:
@@ -64,6 +71,7 @@ def create_shopper(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/clerks/<clerk_id>/keys", methods=["POST"])
+@blp.doc(operationId="rotateClerkKey")
 @require(Role.ADMIN)
 @blp.arguments(EmptySchema, required=False)
 @idempotent
@@ -76,6 +84,7 @@ def rotate_clerk_key(_: dict[str, Any], clerk_id: str) -> Any:
 
 
 @blp.route("/clerks/<clerk_id>/keys", methods=["DELETE"])
+@blp.doc(operationId="revokeClerkKeys")
 @require(Role.ADMIN)
 @blp.response(204)
 def revoke_clerk_keys(clerk_id: str) -> Any:
@@ -85,6 +94,7 @@ def revoke_clerk_keys(clerk_id: str) -> Any:
 
 
 @blp.route("/shoppers/<shopper_id>/keys", methods=["POST"])
+@blp.doc(operationId="rotateShopperKey")
 @require(Role.ADMIN)
 @blp.arguments(EmptySchema, required=False)
 @idempotent
@@ -97,6 +107,7 @@ def rotate_shopper_key(_: dict[str, Any], shopper_id: str) -> Any:
 
 
 @blp.route("/shoppers/<shopper_id>/keys", methods=["DELETE"])
+@blp.doc(operationId="revokeShopperKeys")
 @require(Role.ADMIN)
 @blp.response(204)
 def revoke_shopper_keys(shopper_id: str) -> Any:

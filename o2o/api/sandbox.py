@@ -7,7 +7,7 @@ from typing import Any
 from o2o.api.auth import require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
-from o2o.api.schemas import ClockSchema
+from o2o.api.schemas import ClockSchema, ClockSetSchema
 from o2o.services import sandbox
 from o2o.vocabulary import Role
 
@@ -15,6 +15,7 @@ blp = Blueprint("sandbox", __name__, description="Sandbox clock (O2O_SANDBOX=1 o
 
 
 @blp.route("/sandbox/clock", methods=["GET"])
+@blp.doc(operationId="getSandboxClock")
 @require(Role.ADMIN)
 @blp.response(200, ClockSchema)
 def get_clock() -> Any:
@@ -24,12 +25,12 @@ def get_clock() -> Any:
 
 
 @blp.route("/sandbox/clock", methods=["POST"])
+@blp.doc(operationId="setSandboxClock")
 @require(Role.ADMIN)
-@blp.arguments(ClockSchema)
+@blp.arguments(ClockSetSchema)
 @idempotent
 @blp.response(200, ClockSchema)
 def set_clock(data: dict[str, Any]) -> Any:
-    """Freeze the sandbox clock at `now`, or move it forward by `advance_seconds`; or give it
-    back to real time with `{"mode": "real"}`."""
+    """Freeze the sandbox clock, move it forward, or give it back to real time."""
     now, mode = sandbox.set_clock(**data)
     return {"now": now, "mode": mode}

@@ -1,7 +1,13 @@
-"""Marshmallow schemas: they validate requests, shape responses and generate the OpenAPI spec."""
+"""Marshmallow schemas: they validate requests, shape responses and generate the OpenAPI spec.
+
+Request schemas (`*Create`, `*Update`, `Scan`, `ClockSet`…) are `Strict`: unknown fields are
+refused. Response schemas are `Sent`: the server always sends every field (null where the field
+allows it), so the spec lists each as required.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +17,7 @@ from marshmallow import fields, validate, validates_schema
 from o2o import clock
 from o2o.api.urls import public_url
 from o2o.vocabulary import (
+    ActorRole,
     CampaignStatus,
     Channel,
     ClaimChannel,
@@ -20,14 +27,19 @@ from o2o.vocabulary import (
     DiscountType,
     MockOutcome,
     OrderStatus,
+    PaymentFailureCode,
     PaymentFlow,
     PaymentMethod,
     PaymentStatus,
+    QrFormat,
+    Reason,
+    RefundStatus,
 )
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # far enough, and room for `now + ttl` arithmetic
 MAX_AMOUNT = 1_000_000_000  # ¥10,000,000.00 in fen; keeps amounts inside 32-bit columns
+FEN = "Integer fen (1/100 yuan): 39900 is ¥399.00."
 
 
 class Timestamp(fields.AwareDateTime):
@@ -48,10 +60,22 @@ class Timestamp(fields.AwareDateTime):
         return moment
 
 
-def Money(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
-    """An integer number of fen; floats are rejected, never rounded."""
+def _described(kwargs: dict[str, Any], text: str) -> dict[str, Any]:
+    """`kwargs` with `text` after any description it already has."""
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata["description"] = " ".join(filter(None, (metadata.get("description"), text)))
+    return {**kwargs, "metadata": metadata}
+
+
+def Fen(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """An amount of money as the server sends it: integer fen."""
+    return fields.Integer(strict=True, **_described(kwargs, FEN))
+
+
+def Money(**kwargs: Any) -> fields.Integer:  # noqa: N802
+    """An integer number of fen on input; floats are rejected, never rounded."""
     kwargs.setdefault("validate", validate.Range(min=0, max=MAX_AMOUNT))
-    return fields.Integer(strict=True, **kwargs)
+    return Fen(**kwargs)
 
 
 def Count(low: int, high: int, **kwargs: Any) -> fields.Integer:  # noqa: N802
@@ -62,10 +86,32 @@ def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
+def Choice(values: Iterable[str], **kwargs: Any) -> fields.String:  # noqa: N802
+    """One of a closed set (a StrEnum of o2o.vocabulary): an `enum` in the spec."""
+    return fields.String(validate=validate.OneOf(list(values)), **kwargs)
+
+
+def Computed(function: Any, type_: str, **kwargs: Any) -> fields.Function:  # noqa: N802
+    """A value computed at dump time, typed for the spec (`enum`, `format` go in metadata)."""
+    return fields.Function(
+        function, **{**kwargs, "metadata": {"type": type_, **kwargs.get("metadata", {})}}
+    )
+
+
 class Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class Sent(ma.Schema):
+    """A response: every field is always sent (null where it allows none), so each is required."""
+
+    class Meta:
+        ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
 
 
 class EmptySchema(Strict):
@@ -81,81 +127,145 @@ def page_of(item: type[ma.Schema]) -> type[ma.Schema]:
     """A list envelope `{items, next_cursor}` of `item`."""
     return type(
         f"{item.__name__.removesuffix('Schema')}PageSchema",
-        (ma.Schema,),
+        (Sent,),
         {
-            "items": fields.List(fields.Nested(item), required=True),
-            "next_cursor": fields.String(allow_none=True, required=True),
+            "items": fields.List(fields.Nested(item)),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+            ),
         },
     )
+
+
+class OneOf(fields.Field):
+    """An object whose `discriminator` field picks its schema among `variants`: loaded by that
+    schema, dumped as it is; a `oneOf` with a `discriminator` in the spec (o2o.extensions)."""
+
+    def __init__(
+        self, discriminator: str, variants: Mapping[str, type[ma.Schema]], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.discriminator = discriminator
+        self.variants = dict(variants)
+        self._loaders = {name: schema() for name, schema in variants.items()}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ma.ValidationError("Not a valid object.")
+        kind = value.get(self.discriminator)
+        loader = self._loaders.get(kind) if isinstance(kind, str) else None
+        if loader is None:
+            choices = ", ".join(self.variants)
+            raise ma.ValidationError({self.discriminator: [f"Must be one of: {choices}."]})
+        return loader.load(value)
 
 
 # -- stores and people -------------------------------------------------------------------------
 
 
-class StoreSchema(Strict):
-    id = fields.String(dump_only=True)
+class StoreCreateSchema(Strict):
     name = Text(120, required=True)
     city = Text(60, required=True)
     address = fields.String(validate=validate.Length(max=255), allow_none=True, load_default=None)
-    created_at = Timestamp(dump_only=True)
 
 
-class ClerkSchema(Strict):
-    id = fields.String(dump_only=True)
+class StoreSchema(Sent):
+    id = fields.String()
+    name = fields.String()
+    city = fields.String()
+    address = fields.String(allow_none=True)
+    created_at = Timestamp()
+
+
+class ClerkCreateSchema(Strict):
     name = Text(120, required=True)
-    store_id = Text(32, required=True)
-    api_key = fields.String(dump_only=True, metadata={"description": "Shown once."})
+    store_id = Text(32, required=True, metadata={"description": "An existing store's id."})
 
 
-class ShopperSchema(Strict):
-    id = fields.String(dump_only=True)
+class ClerkSchema(Sent):
+    id = fields.String()
+    name = fields.String()
+    store_id = fields.String()
+    api_key = fields.String(metadata={"description": "The clerk's bearer key, shown once."})
+
+
+class ShopperCreateSchema(Strict):
     name = Text(120, required=True)
     phone = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
-    api_key = fields.String(dump_only=True, metadata={"description": "Shown once."})
+
+
+class ShopperSchema(Sent):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    api_key = fields.String(metadata={"description": "The shopper's bearer key, shown once."})
+
+
+# -- discounts ---------------------------------------------------------------------------------
+
+MIN_SPEND = "The least order amount the discount applies to."
+
+
+class AmountOffDiscountCreateSchema(Strict):
+    type = Choice([DiscountType.AMOUNT_OFF], required=True)
+    amount_off = Money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    min_spend = Money(load_default=0, metadata={"description": MIN_SPEND})
+
+
+class PercentOffDiscountCreateSchema(Strict):
+    type = Choice([DiscountType.PERCENT_OFF], required=True)
+    percent_off = Count(1, 100, required=True)
+    max_discount = Money(allow_none=True, metadata={"description": "A cap; null for none."})
+    min_spend = Money(load_default=0, metadata={"description": MIN_SPEND})
+
+
+class ExchangeDiscountCreateSchema(Strict):
+    type = Choice([DiscountType.EXCHANGE], required=True)
+    exchange_price = Money(required=True, metadata={"description": "Paid instead of the amount."})
+    item = Text(200, required=True)
+    min_spend = Money(load_default=0, metadata={"description": MIN_SPEND})
+
+
+class AmountOffDiscountSchema(Sent):
+    type = Choice([DiscountType.AMOUNT_OFF])
+    amount_off = Fen()
+    min_spend = Fen(metadata={"description": MIN_SPEND})
+
+
+class PercentOffDiscountSchema(Sent):
+    type = Choice([DiscountType.PERCENT_OFF])
+    percent_off = fields.Integer()
+    max_discount = Fen(allow_none=True, metadata={"description": "A cap; null for none."})
+    min_spend = Fen(metadata={"description": MIN_SPEND})
+
+
+class ExchangeDiscountSchema(Sent):
+    type = Choice([DiscountType.EXCHANGE])
+    exchange_price = Fen(metadata={"description": "Paid instead of the amount."})
+    item = fields.String()
+    min_spend = Fen(metadata={"description": MIN_SPEND})
+
+
+DISCOUNT_INPUTS: dict[str, type[ma.Schema]] = {
+    DiscountType.AMOUNT_OFF: AmountOffDiscountCreateSchema,
+    DiscountType.PERCENT_OFF: PercentOffDiscountCreateSchema,
+    DiscountType.EXCHANGE: ExchangeDiscountCreateSchema,
+}
+DISCOUNTS: dict[str, type[ma.Schema]] = {
+    DiscountType.AMOUNT_OFF: AmountOffDiscountSchema,
+    DiscountType.PERCENT_OFF: PercentOffDiscountSchema,
+    DiscountType.EXCHANGE: ExchangeDiscountSchema,
+}
+DISCOUNT = "The discount, by `type`; a discount never exceeds the order amount."
 
 
 # -- campaigns ---------------------------------------------------------------------------------
 
-_DISCOUNT_FIELDS = {
-    DiscountType.AMOUNT_OFF: {"amount_off"},
-    DiscountType.PERCENT_OFF: {"percent_off", "max_discount"},
-    DiscountType.EXCHANGE: {"exchange_price", "item"},
-}
-_REQUIRED_DISCOUNT_FIELDS = {
-    DiscountType.AMOUNT_OFF: {"amount_off"},
-    DiscountType.PERCENT_OFF: {"percent_off"},
-    DiscountType.EXCHANGE: {"exchange_price", "item"},
-}
 
-
-class DiscountSchema(Strict):
-    type = fields.String(required=True, validate=validate.OneOf(list(DiscountType)))
-    amount_off = Money(validate=validate.Range(min=1, max=MAX_AMOUNT))
-    percent_off = Count(1, 100)
-    max_discount = Money(allow_none=True)
-    exchange_price = Money()
-    item = Text(200)
-    min_spend = Money(load_default=0)
-
-    @validates_schema
-    def _fields_match_type(self, data: dict[str, Any], **_: Any) -> None:
-        kind = data.get("type")
-        if kind not in _DISCOUNT_FIELDS:
-            return
-        errors: dict[str, list[str]] = {}
-        for name in _REQUIRED_DISCOUNT_FIELDS[kind] - data.keys():
-            errors[name] = [f"Required for a {kind} discount."]
-        other = set().union(*_DISCOUNT_FIELDS.values()) - _DISCOUNT_FIELDS[kind]
-        for name in other & data.keys():
-            errors[name] = [f"Not a field of a {kind} discount."]
-        if errors:
-            raise ma.ValidationError(errors)
-
-
-class CampaignSchema(Strict):
-    id = fields.String(dump_only=True)
+class CampaignCreateSchema(Strict):
     name = Text(200, required=True)
-    discount = fields.Nested(DiscountSchema, required=True)
+    discount = OneOf("type", DISCOUNT_INPUTS, required=True, metadata={"description": DISCOUNT})
     total_quantity = Count(1, 10_000_000, required=True)
     per_shopper_limit = Count(1, 1000, load_default=1)
     claim_starts_at = Timestamp(allow_none=True)
@@ -165,20 +275,20 @@ class CampaignSchema(Strict):
     valid_days_after_claim = Count(1, 3650, allow_none=True)
     wait_days_after_claim = Count(0, 3650, load_default=0)
     store_ids = fields.List(
-        Text(32), allow_none=True, load_default=None, validate=validate.Length(min=1, max=500)
+        Text(32),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The stores where its coupons can be used; null: every store."},
     )
     channels = fields.List(
-        fields.String(validate=validate.OneOf(list(Channel))),
+        Choice(Channel),
         load_default=lambda: list(Channel),
         validate=validate.Length(min=1),
+        metadata={"description": "Where its coupons can be used, each once; default: both."},
     )
     restore_on_refund = fields.Boolean(load_default=True)
-    status = fields.String(
-        validate=validate.OneOf(list(CampaignStatus)), load_default=CampaignStatus.ACTIVE
-    )
-    claimed_count = fields.Integer(dump_only=True)
-    redeemed_count = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
+    status = Choice(CampaignStatus, load_default=CampaignStatus.ACTIVE)
 
     @validates_schema
     def _windows_make_sense(self, data: dict[str, Any], **_: Any) -> None:
@@ -194,82 +304,110 @@ class CampaignSchema(Strict):
             raise ma.ValidationError(errors)
 
 
-class CampaignPatchSchema(Strict):
+class CampaignSchema(Sent):
+    id = fields.String()
+    name = fields.String()
+    discount = OneOf("type", DISCOUNTS, metadata={"description": DISCOUNT})
+    total_quantity = fields.Integer()
+    per_shopper_limit = fields.Integer()
+    claim_starts_at = Timestamp(allow_none=True)
+    claim_ends_at = Timestamp(allow_none=True)
+    valid_from = Timestamp(allow_none=True)
+    valid_until = Timestamp(allow_none=True)
+    valid_days_after_claim = fields.Integer(allow_none=True)
+    wait_days_after_claim = fields.Integer()
+    store_ids = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "null: every store."}
+    )
+    channels = fields.List(Choice(Channel))
+    restore_on_refund = fields.Boolean()
+    status = Choice(CampaignStatus)
+    claimed_count = fields.Integer()
+    redeemed_count = fields.Integer()
+    created_at = Timestamp()
+
+
+class CampaignUpdateSchema(Strict):
     name = Text(200)
-    status = fields.String(validate=validate.OneOf(list(CampaignStatus)))
-    total_quantity = Count(1, 10_000_000)
+    status = Choice(
+        CampaignStatus,
+        metadata={"description": "draft → active | ended; active ⇄ paused; any → ended (final)."},
+    )
+    total_quantity = Count(1, 10_000_000, metadata={"description": "May only grow."})
 
 
 class CampaignListArgs(PageArgs):
     claimable = fields.Boolean(load_default=False)
-    status = fields.String(validate=validate.OneOf(list(CampaignStatus)))
+    status = Choice(CampaignStatus)
 
 
 # -- coupons -----------------------------------------------------------------------------------
 
 
 class ClaimSchema(Strict):
-    channel = fields.String(
-        validate=validate.OneOf(list(ClaimChannel)), load_default=ClaimChannel.APP
-    )
+    channel = Choice(ClaimChannel, load_default=ClaimChannel.APP)
 
 
-class CouponSchema(Strict):
+class CouponSchema(Sent):
     code = fields.String()
     campaign_id = fields.String()
     shopper_id = fields.String()
-    status = fields.Function(
+    status = Computed(
         lambda coupon: coupon.effective_status(clock.now()),
+        "string",
         metadata={"enum": list(CouponStatus)},
     )
-    claim_channel = fields.String()
+    claim_channel = Choice(ClaimChannel)
     claimed_at = Timestamp()
     valid_from = Timestamp()
     valid_until = Timestamp()
-    discount = fields.Function(lambda coupon: coupon.campaign.discount)
+    discount = OneOf(
+        "type", DISCOUNTS, attribute="campaign.discount", metadata={"description": DISCOUNT}
+    )
     redeemed_at = Timestamp(allow_none=True)
     order_id = fields.String(allow_none=True)
     store_id = fields.String(allow_none=True)
 
 
 class CouponListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(list(CouponStatus)))
+    status = Choice(CouponStatus)
 
 
-class QrTokenSchema(ma.Schema):
-    token = fields.String(required=True)
-    expires_at = Timestamp(required=True)
+class QrTokenSchema(Sent):
+    token = fields.String(metadata={"description": "Signed; what the coupon's QR encodes."})
+    expires_at = Timestamp()
 
 
 class QrFormatArgs(Strict):
-    format = fields.String(validate=validate.OneOf(("png", "svg")), load_default="png")
+    format = Choice(QrFormat, load_default=QrFormat.PNG)
 
 
-class CouponEventSchema(ma.Schema):
-    type = fields.String(metadata={"enum": list(CouponEventType)})
+class CouponEventSchema(Sent):
+    type = Choice(CouponEventType)
     at = Timestamp()
-    actor_role = fields.String(allow_none=True)
+    actor_role = Choice(ActorRole, allow_none=True)
     actor_id = fields.String(allow_none=True)
     store_id = fields.String(allow_none=True)
     order_id = fields.String(allow_none=True)
 
 
-class CouponEventListSchema(ma.Schema):
-    items = fields.List(fields.Nested(CouponEventSchema), required=True)
+class CouponEventListSchema(Sent):
+    items = fields.List(fields.Nested(CouponEventSchema))
 
 
 # -- sandbox -----------------------------------------------------------------------------------
 
+CLOCK_MODE = "`frozen`: held at `now` (after any set or advance); `real`: follows the real clock."
 
-class ClockSchema(Strict):
+
+class ClockSetSchema(Strict):
     now = Timestamp()
-    advance_seconds = Count(0, 10 * 365 * 86400, load_only=True)
-    mode = fields.String(
-        validate=validate.OneOf(list(ClockMode)),
+    advance_seconds = Count(0, 10 * 365 * 86400)
+    mode = Choice(
+        ClockMode,
         metadata={
-            "description": "`frozen`: held at `now` (after any set or advance); `real`: follows "
-            "the real clock. Setting `real` takes neither `now` nor `advance_seconds`; "
-            "`frozen` alone freezes the clock where it is."
+            "description": f"{CLOCK_MODE} Setting `real` takes neither `now` nor "
+            "`advance_seconds`; `frozen` alone freezes the clock where it is."
         },
     )
 
@@ -285,6 +423,11 @@ class ClockSchema(Strict):
             )
 
 
+class ClockSchema(Sent):
+    now = Timestamp()
+    mode = Choice(ClockMode, metadata={"description": CLOCK_MODE})
+
+
 # -- checkout ----------------------------------------------------------------------------------
 
 
@@ -294,34 +437,47 @@ class ScanSchema(Strict):
     store_id = Text(32, metadata={"description": "Optional; must be the clerk's own store."})
 
 
-class ScanResultSchema(ma.Schema):
-    coupon = fields.Nested(CouponSchema, required=True)
-    applicable = fields.Boolean(required=True)
-    reasons = fields.List(fields.String(), required=True)
-    discount_amount = fields.Integer(required=True)
-    payable_amount = fields.Integer(required=True)
+class ScanResultSchema(Sent):
+    coupon = fields.Nested(CouponSchema)
+    applicable = fields.Boolean()
+    reasons = fields.List(
+        Choice(Reason), metadata={"description": "Why the coupon does not apply; empty if it does."}
+    )
+    discount_amount = Fen()
+    payable_amount = Fen()
 
 
 class OrderCreateSchema(Strict):
     amount = Money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
     qr_token = fields.String(
-        validate=validate.Length(min=1, max=512), metadata={"description": "Clerk, in store."}
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "Clerk only (in store): the token of the coupon's QR."},
     )
-    coupon_code = Text(32, metadata={"description": "Shopper, online."})
-    store_id = Text(32)
+    coupon_code = Text(
+        32, metadata={"description": "Shopper only (online): one of their coupons' codes."}
+    )
+    store_id = Text(
+        32,
+        metadata={
+            "description": "A clerk's must be their own store (the default); a shopper's is "
+            "optional, for a coupon bound to stores."
+        },
+    )
 
 
-class OrderSchema(ma.Schema):
+class OrderSchema(Sent):
     id = fields.String()
-    channel = fields.String(metadata={"enum": list(Channel)})
+    channel = Choice(Channel)
     store_id = fields.String(allow_none=True)
     shopper_id = fields.String(allow_none=True)
-    amount = fields.Integer()
-    discount_amount = fields.Integer()
-    payable_amount = fields.Integer()
+    amount = Fen()
+    discount_amount = Fen()
+    payable_amount = Fen()
     coupon_code = fields.String(allow_none=True)
-    status = fields.Function(
-        lambda order: order.effective_status(clock.now()), metadata={"enum": list(OrderStatus)}
+    status = Computed(
+        lambda order: order.effective_status(clock.now()),
+        "string",
+        metadata={"enum": list(OrderStatus)},
     )
     created_at = Timestamp()
     expires_at = Timestamp()
@@ -329,11 +485,21 @@ class OrderSchema(ma.Schema):
 
 
 class PaymentCreateSchema(Strict):
-    method = fields.String(required=True, validate=validate.OneOf(list(PaymentMethod)))
-    flow = fields.String(required=True, validate=validate.OneOf(list(PaymentFlow)))
+    method = Choice(PaymentMethod, required=True)
+    flow = Choice(
+        PaymentFlow,
+        required=True,
+        metadata={
+            "description": "`clerk_scan` and `shopper_scan` for a clerk (an in-store order), "
+            "`online` for a shopper (an online order)."
+        },
+    )
     auth_code = fields.String(
         validate=validate.Length(min=1, max=64),
-        metadata={"description": "clerk_scan only: the shopper's 18-digit payment code."},
+        metadata={
+            "description": "clerk_scan only, and required there: the shopper's "
+            "18-digit payment code."
+        },
     )
 
     @validates_schema
@@ -350,96 +516,115 @@ class PaymentCreateSchema(Strict):
 
 
 class MockOutcomeSchema(ma.Schema):
-    outcome = fields.String(
+    outcome = Choice(
+        MockOutcome,
         data_key="O2O-Mock-Outcome",
         load_default=MockOutcome.SUCCESS,
-        validate=validate.OneOf(list(MockOutcome)),
         metadata={"description": "The mock provider's answer (sandbox testing)."},
     )
 
 
-class PaymentSchema(ma.Schema):
+class PaymentSchema(Sent):
     id = fields.String()
     order_id = fields.String()
-    method = fields.String(metadata={"enum": list(PaymentMethod)})
-    flow = fields.String(metadata={"enum": list(PaymentFlow)})
-    amount = fields.Integer()
-    status = fields.String(metadata={"enum": list(PaymentStatus)})
-    failure_code = fields.String(allow_none=True)
-    qr_url = fields.Function(
+    method = Choice(PaymentMethod)
+    flow = Choice(PaymentFlow)
+    amount = Fen()
+    status = Choice(PaymentStatus)
+    failure_code = Choice(
+        PaymentFailureCode,
+        allow_none=True,
+        metadata={"description": "Why a payment failed or was canceled; null otherwise."},
+    )
+    qr_url = Computed(
         lambda payment: (
             public_url("payments.payment_qr", payment_id=payment.id)
             if payment.flow == PaymentFlow.SHOPPER_SCAN
             else None
         ),
+        "string",
         allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "shopper_scan only: the merchant's QR image for the shopper to "
+            "scan; null for the other flows.",
+        },
     )
     created_at = Timestamp()
     succeeded_at = Timestamp(allow_none=True)
-    refunded_amount = fields.Integer()
+    refunded_amount = Fen()
 
 
 class RefundCreateSchema(Strict):
-    amount = Money(validate=validate.Range(min=1, max=MAX_AMOUNT))
+    amount = Money(
+        validate=validate.Range(min=1, max=MAX_AMOUNT),
+        metadata={"description": "Default: all that is left of the payment."},
+    )
     reason = fields.String(validate=validate.Length(max=255), allow_none=True)
 
 
-class RefundSchema(ma.Schema):
+class RefundSchema(Sent):
     id = fields.String()
     payment_id = fields.String()
-    amount = fields.Integer()
+    amount = Fen()
     reason = fields.String(allow_none=True)
-    status = fields.String()
+    status = Choice(RefundStatus)
     created_at = Timestamp()
 
 
-class PaymentCodeSchema(ma.Schema):
-    auth_code = fields.String(required=True)
-    expires_at = Timestamp(required=True)
+class PaymentCodeSchema(Sent):
+    auth_code = fields.String(metadata={"description": "18 digits, single use."})
+    expires_at = Timestamp()
 
 
 # -- stats -------------------------------------------------------------------------------------
 
+DISCOUNT_TOTAL = (
+    "The discount of the orders that used its coupons and are paid (or partly refunded)."
+)
+GMV = "What those orders' payments took, net of refunds."
 
-class PlaceStatsSchema(ma.Schema):
-    redeemed = fields.Integer(required=True)
-    discount_total = fields.Integer(required=True)
-    gmv = fields.Integer(required=True)
+
+class PlaceStatsSchema(Sent):
+    redeemed = fields.Integer()
+    discount_total = Fen(metadata={"description": DISCOUNT_TOTAL})
+    gmv = Fen(metadata={"description": GMV})
 
 
 class StoreStatsSchema(PlaceStatsSchema):
-    store_id = fields.String(required=True)
+    store_id = fields.String()
 
 
-class ChannelStatsSchema(ma.Schema):
-    in_store = fields.Nested(PlaceStatsSchema, required=True)
-    online = fields.Nested(PlaceStatsSchema, required=True)
+class ChannelStatsSchema(Sent):
+    in_store = fields.Nested(PlaceStatsSchema)
+    online = fields.Nested(PlaceStatsSchema)
 
 
-class CampaignStatsSchema(ma.Schema):
-    campaign_id = fields.String(required=True)
-    total_quantity = fields.Integer(required=True)
-    claimed = fields.Integer(required=True)
-    available = fields.Integer(required=True)
-    reserved = fields.Integer(required=True)
-    redeemed = fields.Integer(required=True)
-    expired = fields.Integer(required=True)
-    redemption_rate = fields.Float(required=True, metadata={"description": "redeemed / claimed"})
-    discount_total = fields.Integer(required=True)
-    gmv = fields.Integer(required=True, metadata={"description": "Net of refunds, in fen"})
-    by_channel = fields.Nested(ChannelStatsSchema, required=True)
-    by_store = fields.List(fields.Nested(StoreStatsSchema), required=True)
+class CampaignStatsSchema(Sent):
+    campaign_id = fields.String()
+    total_quantity = fields.Integer()
+    claimed = fields.Integer()
+    available = fields.Integer()
+    reserved = fields.Integer()
+    redeemed = fields.Integer()
+    expired = fields.Integer()
+    redemption_rate = fields.Float(
+        metadata={"description": "redeemed / claimed; 0 when nothing was claimed."}
+    )
+    discount_total = Fen(metadata={"description": DISCOUNT_TOTAL})
+    gmv = Fen(metadata={"description": GMV})
+    by_channel = fields.Nested(ChannelStatsSchema)
+    by_store = fields.List(fields.Nested(StoreStatsSchema))
 
 
 # -- API keys ----------------------------------------------------------------------------------
 
 
-class IssuedKeySchema(ma.Schema):
-    api_key = fields.String(required=True, metadata={"description": "Shown once."})
-    key_id = fields.String(required=True)
-    created_at = Timestamp(required=True)
+class IssuedKeySchema(Sent):
+    api_key = fields.String(metadata={"description": "The new bearer key, shown once."})
+    key_id = fields.String()
+    created_at = Timestamp()
     previous_key_expires_at = Timestamp(
-        required=True,
         allow_none=True,
         metadata={
             "description": "When the keys this one replaces stop working (O2O_KEY_OVERLAP_SECONDS"

@@ -53,10 +53,16 @@ def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 def _fields(
     schema: dict[str, Any], spec: dict[str, Any], prefix: tuple[Any, ...] = ()
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Every writable property, the properties of nested objects, and the first item of lists,
-    each with its (resolved) schema."""
+    """Every writable property, the properties of nested objects (of each variant of a oneOf),
+    and the first item of lists, each with its (resolved) schema."""
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if "oneOf" in schema:  # each variant's fields (a discount's, by its type)
+        for variant in schema["oneOf"]:
+            found |= _fields(variant, spec, prefix)
+        return found
     for name, prop in _resolve(schema, spec).get("properties", {}).items():
+        if "oneOf" in prop:
+            found |= _fields(prop, spec, (*prefix, name))
         prop = _resolve(prop, spec)
         if prop.get("readOnly"):
             continue

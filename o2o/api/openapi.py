@@ -1,0 +1,410 @@
+"""The OpenAPI document beyond what the schemas say: each operation's prose, error codes, links.
+
+flask-smorest builds paths and components from the views and schemas; `document` then adds, by
+operationId, what OpenAPI 3.0 cannot say in a schema (who may call, which fields go together),
+the error responses each operation can give (from ErrorCode, by one rule plus the codes its
+service raises), the `Idempotent-Replayed` header, and the links of the purchase flow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask
+
+from o2o.api.idempotency import REPLAYED_HEADER
+from o2o.extensions import Api
+from o2o.vocabulary import ErrorCode, Role
+
+E = ErrorCode
+METHODS = ("get", "post", "patch", "put", "delete")
+
+INFO_DESCRIPTION = (
+    "The O2O coupon-and-payment service: a retailer publishes coupon campaigns, shoppers claim "
+    "coupons and carry them as QR codes, and clerks in store scan them and take mock payments "
+    "(WeChat Pay, Alipay, card), or shoppers pay online; every payment is tied to the coupon it "
+    "used. Every call authenticates with `Authorization: Bearer <api key>`; a key has one role, "
+    "`admin` (the merchant's operator), `clerk` (bound to one store) or `shopper`, and each "
+    "operation's description says which roles may call it. Money is always an integer number "
+    "of fen (39900 is ¥399.00), never a float; times are RFC 3339, sent back in UTC with `Z`. "
+    "Every POST accepts an `Idempotency-Key` (Stripe semantics: a retry with the same key and "
+    "body replays the first response, with `Idempotent-Replayed: true`). Errors are always the "
+    "envelope `{error: {code, message, details}}`; each response lists the codes it may carry. "
+    "The sandbox operations exist only when the service runs with O2O_SANDBOX=1. The guides "
+    "are in the repository's docs/ folder: architecture, idempotency, input, operations, "
+    "security."
+)
+SERVERS = [{"url": "/", "description": "This server (every path starts with /api/v1)."}]
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Stripe semantics: the same key and body within 24 h replays the first "
+    "response (header Idempotent-Replayed: true); another body is "
+    f"{E.IDEMPOTENCY_KEY_REUSED.status} {E.IDEMPOTENCY_KEY_REUSED.code}; "
+    "a request still running is "
+    f"{E.IDEMPOTENCY_KEY_IN_USE.status} {E.IDEMPOTENCY_KEY_IN_USE.code}.",
+}
+REPLAYED = {
+    "description": "`true` when this response is the replay of the first one given to the same "
+    "Idempotency-Key; absent otherwise.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+ENVELOPE = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+
+# What any operation may answer, whatever it does: no key or an unknown one; a NUL or a lone
+# surrogate in a header, the path or the query; too many requests; the database away.
+EVERY_OPERATION = (E.UNAUTHENTICATED, E.VALIDATION_ERROR, E.RATE_LIMITED, E.SERVICE_UNAVAILABLE)
+WITH_BODY = (E.BAD_REQUEST,)  # the body is not JSON, or not an object
+WITH_PATH_ID = (E.NOT_FOUND,)  # unknown id (or another shopper's object)
+NARROWER_ROLES = (E.FORBIDDEN,)  # a key of a role the operation does not serve (else: listed)
+POST = (E.IDEMPOTENCY_KEY_IN_USE, E.IDEMPOTENCY_KEY_REUSED)
+# The HTTP layer, for any operation: the `default` response.
+HTTP_LAYER = (
+    E.METHOD_NOT_ALLOWED,
+    E.PAYLOAD_TOO_LARGE,
+    E.URI_TOO_LONG,
+    E.UNSUPPORTED_MEDIA_TYPE,
+    E.REQUEST_HEADER_TOO_LARGE,
+    E.HTTP_ERROR,
+    E.INTERNAL_ERROR,
+)
+# Answered before the view runs, or not to be replayed: these never carry Idempotent-Replayed.
+NEVER_REPLAYED = {"401", "429", "503", "default"}
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+COUPON_CODE = "$response.body#/code"
+ORDER_ID = "$response.body#/id"
+PAYMENT_ID = "$response.body#/id"
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One operation's description, the codes its service may raise, its links by status."""
+
+    description: str
+    errors: tuple[ErrorCode, ...] = ()
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_ORDER_LINKS = {
+    "CreatePayment": _link("createPayment", "Pay this order.", order_id=ORDER_ID),
+    "GetOrder": _link("getOrder", "Read this order again.", order_id=ORDER_ID),
+    "CancelOrder": _link("cancelOrder", "Cancel this order.", order_id=ORDER_ID),
+}
+_PAYMENT_LINKS = {
+    "GetPayment": _link("getPayment", "Poll this payment.", payment_id=PAYMENT_ID),
+    "ConfirmPayment": _link(
+        "confirmPayment", "The shopper pays it (shopper_scan).", payment_id=PAYMENT_ID
+    ),
+    "GetPaymentQr": _link(
+        "getPaymentQr", "The merchant's QR (shopper_scan).", payment_id=PAYMENT_ID
+    ),
+    "CreateRefund": _link("createRefund", "Refund it once succeeded.", payment_id=PAYMENT_ID),
+}
+_QR_TOKEN = "{$response.body#/token}"
+
+OPERATIONS: dict[str, Doc] = {
+    # -- stores and people
+    "createStore": Doc("Opens a store. `address` is optional (null when not given)."),
+    "listStores": Doc("Lists stores, newest first, a page at a time (`limit`, `cursor`)."),
+    "createClerk": Doc(
+        "Creates a clerk bound to one existing store (`store_id`; an unknown one is a "
+        "validation_error on that field). The response carries the clerk's API key: it is "
+        "shown this once and stored only hashed."
+    ),
+    "createShopper": Doc(
+        "Registers a shopper (`phone` optional). The response carries the shopper's API key: "
+        "it is shown this once and stored only hashed."
+    ),
+    "rotateClerkKey": Doc(
+        "Issues the clerk a new API key, shown once. The keys it replaces keep working for "
+        "O2O_KEY_OVERLAP_SECONDS (`previous_key_expires_at`), so devices can switch over. "
+        "Takes no body, or `{}`."
+    ),
+    "revokeClerkKeys": Doc("Revokes every API key of the clerk at once; answers 204, no body."),
+    "rotateShopperKey": Doc(
+        "Issues the shopper a new API key, shown once. The keys it replaces keep working for "
+        "O2O_KEY_OVERLAP_SECONDS (`previous_key_expires_at`). Takes no body, or `{}`."
+    ),
+    "revokeShopperKeys": Doc("Revokes every API key of the shopper at once; answers 204, no body."),
+    # -- campaigns
+    "createCampaign": Doc(
+        "Publishes a coupon campaign. `discount` is one of three shapes, chosen by its `type` "
+        "(only that type's fields are allowed). At least one of `valid_until` (absolute) or "
+        "`valid_days_after_claim` (relative to the claim, after `wait_days_after_claim`, "
+        "clipped to `valid_until`) is required; `valid_from` < `valid_until` and "
+        "`claim_starts_at` < `claim_ends_at` when both are given; `store_ids` must name "
+        "existing stores; `channels` lists each channel once."
+    ),
+    "listCampaigns": Doc(
+        "Lists campaigns, newest first, a page at a time; `status` filters. With "
+        "`claimable=true` (shoppers only; another role gets 403) it keeps the active campaigns "
+        "the calling shopper can claim now.",
+        (E.FORBIDDEN,),
+    ),
+    "getCampaign": Doc("Shows one campaign, with its claimed and redeemed counts."),
+    "updateCampaign": Doc(
+        "Renames a campaign, changes its status, or grows its total quantity (it may only "
+        "grow). Status moves: draft → active or ended; active ⇄ paused; any → ended, which is "
+        "final. A move the campaign's status does not allow is a validation_error on `status`."
+    ),
+    "claimCoupon": Doc(
+        "Claims one coupon of an active campaign for the calling shopper. The body is optional "
+        "(no body, or `{}`: `channel` defaults to `app`). Claims are atomic: a campaign never "
+        "hands out more than `total_quantity`, a shopper never more than `per_shopper_limit`, "
+        "however many requests race; `claim_contention` asks to retry (nothing is stored "
+        "under the Idempotency-Key).",
+        (
+            E.CAMPAIGN_NOT_ACTIVE,
+            E.CAMPAIGN_EXHAUSTED,
+            E.PER_SHOPPER_LIMIT_REACHED,
+            E.CLAIM_CONTENTION,
+        ),
+        {
+            "201": {
+                "GetCoupon": _link("getCoupon", "Read the coupon.", code=COUPON_CODE),
+                "CreateQrToken": _link(
+                    "createQrToken", "Mint a QR token for the till.", code=COUPON_CODE
+                ),
+                "GetCouponQr": _link("getCouponQr", "The coupon's QR image.", code=COUPON_CODE),
+                "ListCouponEvents": _link(
+                    "listCouponEvents", "The coupon's history.", code=COUPON_CODE
+                ),
+            }
+        },
+    ),
+    "getCampaignStats": Doc(
+        "The campaign's funnel (coupons by their status now), its discount total and GMV (net "
+        "of refunds), by channel and by store."
+    ),
+    # -- coupons
+    "listMyCoupons": Doc(
+        "Lists the calling shopper's own coupons, newest first, a page at a time; `status` "
+        "filters by the coupon's status now."
+    ),
+    "getCoupon": Doc(
+        "Shows a coupon to its owner or an admin; another shopper gets 404, as for an unknown "
+        "code. Codes are case-insensitive, and stray spaces or dashes are ignored."
+    ),
+    "createQrToken": Doc(
+        "Mints a short-lived signed token (O2O_QR_TOKEN_TTL, default 300 s) naming the coupon, "
+        "for its owner or an admin: what the coupon's QR encodes, and what the clerk's "
+        "`qr_token` is. Every unexpired token is valid; only an available (or reserved) coupon "
+        "gets one.",
+        (E.COUPON_NOT_AVAILABLE,),
+        {
+            "200": {
+                "ScanCoupon": {
+                    "operationId": "scanCoupon",
+                    "requestBody": {"qr_token": _QR_TOKEN},
+                    "description": "The clerk scans the token (add `amount`).",
+                },
+                "CreateOrder": {
+                    "operationId": "createOrder",
+                    "requestBody": {"qr_token": _QR_TOKEN},
+                    "description": "The clerk checks out with the token (add `amount`).",
+                },
+            }
+        },
+    ),
+    "getCouponQr": Doc(
+        "The coupon's QR image, for its owner or an admin: PNG by default, SVG with "
+        "`format=svg`. Decoding it with any QR reader yields exactly a fresh QR token.",
+        (E.COUPON_NOT_AVAILABLE,),
+    ),
+    "listCouponEvents": Doc(
+        "The coupon's append-only history, oldest first, for its owner or an admin."
+    ),
+    # -- checkout
+    "scanCoupon": Doc(
+        "A clerk's dry run at the till: would the coupon of this `qr_token` apply to `amount` "
+        "in the clerk's store? Changes nothing; `reasons` say why not. `store_id`, if given, "
+        "must be the clerk's own store (another is 403).",
+        (E.INVALID_QR_TOKEN, E.QR_TOKEN_EXPIRED),
+    ),
+    "createOrder": Doc(
+        "Checks out. A clerk orders in store (`channel: in_store`, in the clerk's store) and may "
+        "send `qr_token` (the coupon's QR) but never `coupon_code`; a shopper orders online "
+        "(`channel: online`) and may send `coupon_code` (one of their own coupons) and "
+        "`store_id`, but never `qr_token`. The wrong field for the role is a validation_error "
+        "on it. The coupon is reserved for the order until it is paid (redeemed), canceled or "
+        "expires (O2O_ORDER_TTL, default 900 s).",
+        (
+            E.INVALID_QR_TOKEN,
+            E.QR_TOKEN_EXPIRED,
+            E.COUPON_NOT_AVAILABLE,
+            E.COUPON_NOT_APPLICABLE,
+        ),
+        {"201": _ORDER_LINKS},
+    ),
+    "getOrder": Doc(
+        "Shows an order to its shopper, to clerks of its store and to admins; another shopper "
+        "gets 404, a clerk of another store 403.",
+        (E.FORBIDDEN,),
+        {"200": _ORDER_LINKS},
+    ),
+    "cancelOrder": Doc(
+        "Cancels an order still awaiting payment (its shopper, a clerk of its store, an admin); "
+        "its coupon becomes available again. Takes no body, or `{}`.",
+        (E.FORBIDDEN, E.ORDER_NOT_CANCELABLE),
+    ),
+    # -- payments
+    "getPaymentCode": Doc(
+        "A one-time 18-digit payment code (like a WeChat Pay 付款码) for the shopper to show at "
+        "the till, valid O2O_PAYMENT_CODE_TTL (default 60 s): the clerk's `auth_code` in a "
+        "clerk_scan payment."
+    ),
+    "createPayment": Doc(
+        "Pays an order through one of three flows, each for one role (another role is 403). "
+        "`clerk_scan` (clerk, in-store order): `auth_code` is required, the shopper's payment "
+        "code; it settles at once. `shopper_scan` (clerk, in-store order): no `auth_code`; the "
+        "payment is `pending` with a `qr_url` that the shopper scans and pays with "
+        "confirmPayment. `online` (shopper, their online order): no `auth_code`. `qr_url` is "
+        "null except for shopper_scan. The header O2O-Mock-Outcome chooses the mock provider's "
+        "answer: `declined` and `insufficient_funds` give a 201 `failed` payment with that "
+        "`failure_code` (the order stays payable); `user_paying` and `timeout` give `pending`, "
+        "which succeeds, or fails with `timeout`, on the first getPayment after "
+        "O2O_MOCK_PAYING_SECONDS. On `succeeded` the order is paid and its coupon redeemed.",
+        (E.ORDER_NOT_PAYABLE, E.INVALID_PAYMENT_CODE),
+        {"201": _PAYMENT_LINKS},
+    ),
+    "getPayment": Doc(
+        "Shows a payment to the order's shopper, to clerks of its store and to admins; a "
+        "pending mock payment settles here once its delay has passed; another shopper gets 404, "
+        "a clerk of another store 403.",
+        (E.FORBIDDEN,),
+    ),
+    "confirmPayment": Doc(
+        "The shopper pays a pending `shopper_scan` payment after scanning the merchant's QR; "
+        "O2O-Mock-Outcome chooses the answer as for createPayment. Takes no body, or `{}`.",
+        (E.PAYMENT_NOT_PENDING, E.ORDER_NOT_PAYABLE),
+    ),
+    "getPaymentQr": Doc(
+        "The merchant's QR for a payment (admins, clerks of its store, its shopper): a PNG "
+        "encoding the payment's confirm URL, for the shopper to scan.",
+        (E.FORBIDDEN,),
+    ),
+    "createRefund": Doc(
+        "Refunds part or all of what is left of a succeeded payment (admin, or a clerk of the "
+        "order's store); `amount` defaults to all that is left. A full refund of a campaign "
+        "with `restore_on_refund` gives the coupon back if it is still valid. The body is "
+        "optional.",
+        (E.PAYMENT_NOT_REFUNDABLE, E.REFUND_EXCEEDS_PAYMENT),
+    ),
+    # -- sandbox
+    "getSandboxClock": Doc(
+        "Reads the sandbox clock, which every time rule of the service reads; the first read "
+        "starts it, frozen at the real time. Only with O2O_SANDBOX=1."
+    ),
+    "setSandboxClock": Doc(
+        "Sets the sandbox clock: exactly one of `now` (freeze it there) or `advance_seconds` "
+        '(move it forward), optionally with `mode: frozen`; or `{"mode": "real"}` alone '
+        'to follow the real clock again, or `{"mode": "frozen"}` alone to freeze it where '
+        "it is. The clock never goes past the year 9000. Only with O2O_SANDBOX=1."
+    ),
+}
+
+
+def spec_options() -> dict[str, Any]:
+    """What make_api puts at the top of the document."""
+    return {"info": {"description": INFO_DESCRIPTION}, "servers": SERVERS}
+
+
+def document(api: Api, app: Flask) -> None:
+    """Complete every operation of `api`'s spec (its blueprints registered) from OPERATIONS."""
+    roles = _roles_by_operation(app)
+    for path, operations in api.spec._paths.items():
+        for method, operation in operations.items():
+            if method not in METHODS:  # the path item's own `parameters`
+                continue
+            operation_id = operation.get("operationId")
+            if operation_id not in OPERATIONS:
+                raise RuntimeError(f"{method.upper()} {path}: no entry in o2o.api.openapi")
+            doc = OPERATIONS[operation_id]
+            allowed = roles[(method.upper(), path)]
+            who = ", ".join(f"`{role}`" for role in allowed)
+            operation["description"] = f"**Roles:** {who}.\n\n{doc.description}"
+            if method == "post":
+                operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+            codes = _errors(method, path, operation, doc, narrower=set(allowed) != set(Role))
+            _respond(operation, codes, replayable=method == "post")
+            for status, links in doc.links.items():
+                operation["responses"][status]["links"] = links
+    api.spec.components.header(REPLAYED_HEADER, REPLAYED)
+    api.spec.components.header("Retry-After", RETRY_AFTER)
+    # flask-smorest's own, unused now that each operation lists its errors
+    api.spec.components.schemas.pop("PaginationMetadata", None)
+    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR"):
+        api.spec.components.responses.pop(name, None)
+
+
+def _roles_by_operation(app: Flask) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(METHOD, path as the spec writes it) → the roles its view serves (o2o.api.auth.require)."""
+    found = {}
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        roles = getattr(app.view_functions[rule.endpoint], "o2o_roles", ())
+        for method in rule.methods or ():
+            found[(method, path)] = tuple(roles)
+    return found
+
+
+def _errors(
+    method: str, path: str, operation: dict[str, Any], doc: Doc, *, narrower: bool
+) -> list[ErrorCode]:
+    """The error codes an operation may answer: the rule's, then its service's."""
+    codes = [*EVERY_OPERATION, *doc.errors]
+    codes += WITH_BODY if "requestBody" in operation else ()
+    codes += WITH_PATH_ID if "{" in path else ()
+    codes += NARROWER_ROLES if narrower else ()
+    codes += POST if method == "post" else ()
+    return sorted(set(codes), key=lambda code: (code.status, list(ErrorCode).index(code)))
+
+
+def _respond(operation: dict[str, Any], codes: list[ErrorCode], *, replayable: bool) -> None:
+    """Replace flask-smorest's generic error responses with one per status, naming its codes."""
+    responses = {
+        status: response
+        for status, response in operation["responses"].items()
+        if status.startswith("2")
+    }
+    for status in sorted({code.status for code in codes}):
+        listed = [code for code in codes if code.status == status]
+        responses[str(status)] = _error_response(HTTPStatus(status).phrase, listed)
+    responses["default"] = _error_response("Any other error of the HTTP layer", HTTP_LAYER)
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        if status in ("429", "503"):
+            headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+        if replayable and status not in NEVER_REPLAYED:
+            headers[REPLAYED_HEADER] = {"$ref": f"#/components/headers/{REPLAYED_HEADER}"}
+        if not headers:
+            del response["headers"]
+    operation["responses"] = responses
+
+
+def _error_response(title: str, codes: tuple[ErrorCode, ...] | list[ErrorCode]) -> dict[str, Any]:
+    lines = [f"- `{code.code}`{_status_of(code)}: {code.message}" for code in codes]
+    return {
+        "description": f"{title}. Error codes:\n\n" + "\n".join(lines),
+        "content": ENVELOPE,
+        "x-error-codes": [code.code for code in codes],
+    }
+
+
+def _status_of(code: ErrorCode) -> str:
+    return f" ({code.status})" if code in HTTP_LAYER and code is not E.HTTP_ERROR else ""
