@@ -51,8 +51,10 @@ pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## bench: the checkout hot path under gunicorn, driven from a separate load process
+## (options: make bench BENCH_ARGS='--checkouts 2000 --port 5055'; all: python -m bench.run --help)
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## soak: keyed checkouts while gunicorn workers (and twice the master) are killed with -9,
 ## then the database checked against what the clients heard (PostgreSQL on 127.0.0.1:5432)

@@ -15,17 +15,25 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from bench.prepare import ROOT, bench_database, migrate, prepare
+from bench.prepare import METHODS, ROOT, bench_database, migrate, prepare
 
 RESULTS = ROOT / "bench-results" / "latest.json"
 TTL = 3600  # QR tokens and payment codes must outlive preparation plus the run
@@ -37,30 +45,165 @@ AMOUNT = 39900  # ¥399.00: clears the campaign's ¥300 minimum, pays ¥349.00
 Cpu = dict[str, dict[int, float]]
 
 
+DESCRIPTION = """\
+The checkout hot path under gunicorn, driven from a separate load process.
+
+Steps: create a throwaway database (PostgreSQL if one answers, else a SQLite file) and migrate
+it; prepare --checkouts checkouts (a store, a clerk and a campaign through o2o.client, then
+one shopper per checkout with a claimed coupon, its QR token and a payment code); serve the
+app with gunicorn on 127.0.0.1; time GET /healthz for --duration seconds (the framework's
+ceiling), then POST /orders with the QR token followed by its clerk_scan payment for up to
+--duration seconds; print req/s, p50/p99 and CPU per paid checkout; drop the database.
+
+A default run prepares 9000 checkouts in seconds and takes about a minute in all; results go
+to bench-results/latest.json (--output)."""
+
+EPILOG = """\
+database: O2O_BENCH_DATABASE_URL, else O2O_TEST_DATABASE_URL, else
+postgres@127.0.0.1:5432/test; a fresh database is created on that server and dropped at the end.
+
+examples:
+  python -m bench.run --checkouts 2000 --duration 5
+  python -m bench.run --port 5055 --idempotency-keys
+  make bench BENCH_ARGS='--checkouts 2000 --port 5055'"""
+
+
+def _number(text: str, kind: type[int] | type[float]) -> float:
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    value = int(_number(text, int))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(_number(text, int))
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 (a free port) to 65535, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text, float)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     cpus = os.cpu_count() or 1
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    p.add_argument("--checkouts", type=int, default=9000, help="checkouts prepared (9000)")
-    p.add_argument("--duration", type=float, default=15.0, help="seconds per phase (15)")
-    p.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run = p.add_argument_group("the run")
+    run.add_argument(
+        "--checkouts",
+        type=_positive,
+        default=9000,
+        metavar="N",
+        help="checkouts to prepare; the checkout phase stops when they run out (default: 9000)",
+    )
+    run.add_argument(
+        "--duration",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="length of each phase, healthz and checkout (default: 15)",
+    )
+    run.add_argument(
+        "--connections",
+        type=_positive,
+        default=16,
+        metavar="N",
+        help="concurrent keep-alive connections of the load process (default: 16)",
+    )
+    run.add_argument(
+        "--idempotency-keys", action="store_true", help="send an Idempotency-Key on every POST"
+    )
+    run.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="serve without the rate limiter (by default it runs, with limits no run reaches)",
+    )
+    server = p.add_argument_group("the server")
+    server.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="gunicorn's port on 127.0.0.1 (default: 0, a free port)",
+    )
     # sync workers, nproc + 1 of them by default. The app is CPU-bound, and a sync worker is one
     # single-threaded process that never queues on the GIL; one more worker than cores keeps
     # the cores busy while a worker waits on PostgreSQL. On 2 cores with PostgreSQL, 10 s runs
     # gave 280-405 checkouts/s with 2 workers and 398-430 with 3 (same code, same machine);
     # gthread (3 x 1 thread, keep-alive) tied sync x3 on throughput with a worse p99; 4 sync
     # workers were no better than 3.
-    p.add_argument("--workers", type=int, default=cpus + 1, help="gunicorn workers (nproc + 1)")
-    p.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (4)")
-    p.add_argument("--prep-processes", type=int, default=2 * cpus, help="(2 x nproc)")
-    p.add_argument("--sqlite", action="store_true", help="a SQLite file, even if PostgreSQL is up")
-    p.add_argument("--idempotency-keys", action="store_true", help="send Idempotency-Key too")
-    p.add_argument("--no-rate-limits", action="store_true", help="run without the limiter")
-    p.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (a free one)")
-    args = p.parse_args(argv)
-    if args.checkouts < 1 or args.connections < 1:
-        p.error("need --checkouts >= 1 and --connections >= 1")
-    return args
+    server.add_argument(
+        "--workers",
+        type=_positive,
+        default=cpus + 1,
+        metavar="N",
+        help=f"gunicorn workers (default: nproc + 1 = {cpus + 1})",
+    )
+    server.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="gunicorn worker class (default: sync)",
+    )
+    server.add_argument(
+        "--threads",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="threads per worker, with --worker-class gthread (default: 4)",
+    )
+    server.add_argument(
+        "--sqlite", action="store_true", help="use a SQLite file even if PostgreSQL answers"
+    )
+    prep = p.add_argument_group("preparation (before gunicorn starts, outside the measured phases)")
+    prep.add_argument(
+        "--prepare",
+        choices=METHODS,
+        default="bulk",
+        help="bulk: seed the shoppers' rows in this process, seconds (default); "
+        "api: four requests per checkout through o2o.client, minutes",
+    )
+    prep.add_argument(
+        "--prep-processes",
+        type=_positive,
+        default=2 * cpus,
+        metavar="N",
+        help=f"processes for --prepare api (default: 2 x nproc = {2 * cpus})",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        metavar="PATH",
+        help="where the results go as JSON (default: bench-results/latest.json)",
+    )
+    return p.parse_args(argv)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether 127.0.0.1:`port` can be bound now (0 always can: the system picks one)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def machine() -> dict[str, Any]:
@@ -152,6 +295,34 @@ def gunicorn(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterat
             server.wait()
 
 
+PLAIN_EVERY = 5.0  # seconds between progress lines when the output is not a terminal
+
+
+@contextmanager
+def progress(console: Console, label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal, else a plain line every PLAIN_EVERY seconds (and at
+    the end); yields the function that advances it by so many checkouts."""
+    if console.is_terminal:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    console.print(f"{label} ...")
+    started = last = time.monotonic()
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done, last
+        done += n
+        now = time.monotonic()
+        if done >= total or now - last >= PLAIN_EVERY:
+            last = now
+            console.print(f"  {done}/{total} ready after {now - started:.0f} s")
+
+    yield advance
+
+
 def measure(spec: dict[str, Any], server_pid: int, db_url: str, workdir: Path) -> dict[str, Any]:
     """One phase, run by a separate load process (`python -m bench.load`), and its CPU cost."""
     path = workdir / f"{spec['scenario']}.json"
@@ -175,7 +346,7 @@ def measure(spec: dict[str, Any], server_pid: int, db_url: str, workdir: Path) -
     return result
 
 
-def report(results: dict[str, Any], console: Console) -> None:
+def report(results: dict[str, Any], console: Console, output: Path) -> None:
     """The table: each request's rate, latency and errors, against the healthz ceiling."""
     healthz, hot = results["healthz"], results["checkout"]
     ceiling = healthz["kinds"].get("healthz", {}).get("rps") or 0.0
@@ -223,17 +394,37 @@ def report(results: dict[str, Any], console: Console) -> None:
         for name, kind in phase["kinds"].items():
             for sample in kind["error_samples"]:
                 console.print(f"{name} error: {sample}", markup=False, style="red")
-    console.print(f"Written to {RESULTS.relative_to(ROOT)}")
+    console.print(
+        f"Time: preparation {results['prepare_s']} s ({results['prepared_checkouts']} checkouts,"
+        f" {results['prepare_method']}; schema {results['migrate_s']} s before it),"
+        f" [bold]total {results['total_s']} s[/]"
+    )
+    shown = output.resolve()
+    console.print(f"Written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
 
 def _terminate(signum: int, _frame: Any) -> NoReturn:
     sys.exit(128 + signum)  # unwinds the finally blocks: gunicorn stops, the database is dropped
 
 
+def _running_for() -> float:
+    """Seconds since this process started (Linux /proc; else 0), so the total has the imports."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter() - _running_for()
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     console = Console(soft_wrap=True)
+    if not port_is_free(args.port):
+        console.print(f"[red]Port {args.port} on 127.0.0.1 is in use: pick another --port.")
+        return 2
     server = f"gunicorn -w {args.workers} -k {args.worker_class}"
     server += f" --threads {args.threads}" if args.worker_class == "gthread" else ""
     results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -250,16 +441,21 @@ def main(argv: list[str] | None = None) -> int:
         config.update(O2O_QR_TOKEN_TTL=TTL, O2O_PAYMENT_CODE_TTL=TTL)
         env = {k: v for k, v in os.environ.items() if k != "O2O_SANDBOX"}
         env.update({k: str(v) for k, v in config.items()}, O2O_DATABASE_URL=database.url)
+        migrate_started = time.perf_counter()
         migrate(env)
-        console.print(f"Preparing {args.checkouts} checkouts through o2o.client ...")
+        migrate_s = time.perf_counter() - migrate_started
         app_config = {**config, "SQLALCHEMY_DATABASE_URI": database.url, "O2O_SANDBOX": False}
         # One checkout per shopper: a shopper holds one unused payment code at a time (a new
         # code retires the last), and every code is minted before the run starts.
-        prep = prepare(app_config, args.checkouts, 1, args.prep_processes)
+        label = f"Preparing {args.checkouts} checkouts ({args.prepare})"
+        with progress(console, label, args.checkouts) as advance:
+            prep = prepare(app_config, args.checkouts, args.prepare, args.prep_processes, advance)
         console.print(
-            f"Prepared {len(prep.pairs)} for {prep.shoppers} shoppers in {prep.seconds:.1f} s"
+            f"Prepared {len(prep.pairs)} checkouts ({prep.method}) in {prep.seconds:.1f} s"
+            f" (schema, o2o db upgrade: {migrate_s:.1f} s)"
         )
-        results.update(prepared_checkouts=len(prep.pairs), prepare_s=round(prep.seconds, 1))
+        results.update(prepared_checkouts=len(prep.pairs), prepare_method=prep.method)
+        results.update(prepare_s=round(prep.seconds, 1), migrate_s=round(migrate_s, 1))
         spec: dict[str, Any] = {
             "host": "127.0.0.1",
             "connections": args.connections,
@@ -274,9 +470,11 @@ def main(argv: list[str] | None = None) -> int:
             phase = {**spec, "port": port, "scenario": "checkout", "clerk_key": prep.clerk_key}
             phase.update(amount=AMOUNT, pairs=prep.pairs, idempotency_keys=args.idempotency_keys)
             results["checkout"] = measure(phase, pid, database.url, Path(tmp))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    report(results, console)
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    report(results, console, output)
     kinds = [*results["healthz"]["kinds"].values(), *results["checkout"]["kinds"].values()]
     errors, paid = sum(k["errors"] for k in kinds), results["checkout"]["checkouts"]
     if errors or not paid:
