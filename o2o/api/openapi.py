@@ -89,6 +89,7 @@ def _link(operation_id: str, description: str, **parameters: str) -> dict[str, A
 COUPON_CODE = "$response.body#/code"
 ORDER_ID = "$response.body#/id"
 PAYMENT_ID = "$response.body#/id"
+CAMPAIGN_ID = "$response.body#/id"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,14 @@ _PAYMENT_LINKS = {
     "CreateRefund": _link("createRefund", "Refund it once succeeded.", payment_id=PAYMENT_ID),
 }
 _QR_TOKEN = "{$response.body#/token}"
+_CAMPAIGN_LINKS = {
+    "ClaimCoupon": _link(
+        "claimCoupon", "A shopper claims one of its coupons.", campaign_id=CAMPAIGN_ID
+    ),
+    "GetCampaign": _link("getCampaign", "Read the campaign again.", campaign_id=CAMPAIGN_ID),
+    "UpdateCampaign": _link("updateCampaign", "Pause, end or grow it.", campaign_id=CAMPAIGN_ID),
+    "GetCampaignStats": _link("getCampaignStats", "Its funnel.", campaign_id=CAMPAIGN_ID),
+}
 
 OPERATIONS: dict[str, Doc] = {
     # -- stores and people
@@ -148,7 +157,8 @@ OPERATIONS: dict[str, Doc] = {
         "`valid_days_after_claim` (relative to the claim, after `wait_days_after_claim`, "
         "clipped to `valid_until`) is required; `valid_from` < `valid_until` and "
         "`claim_starts_at` < `claim_ends_at` when both are given; `store_ids` must name "
-        "existing stores; `channels` lists each channel once."
+        "existing stores; `channels` lists each channel once.",
+        links={"201": _CAMPAIGN_LINKS},
     ),
     "listCampaigns": Doc(
         "Lists campaigns, newest first, a page at a time; `status` filters. With "

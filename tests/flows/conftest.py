@@ -1,5 +1,5 @@
 """The service's own flow tests run in process, whatever O2O_TEST_URL a shell exports, and every
-exchange of theirs is checked against the OpenAPI spec (tests/contract.py)."""
+exchange of theirs is checked against the OpenAPI spec (tests/contract/exchanges.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import build_app
-from tests.contract import SPEC_PATH, Contract
+from tests.contract.exchanges import SPEC_PATH, Contract
 
 # Every flow test's exchanges, counted over the session (reported at its end).
 TOTALS = {"validated": 0, "mismatches": 0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from o2o.client import Service
 from o2o.vocabulary import MockOutcome, PaymentMethod
-from tests.contract import Contract
+from tests.contract.exchanges import Contract
 
 
 def test_every_exchange_of_the_purchase_flows_matches_the_spec(
