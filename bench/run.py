@@ -215,12 +215,13 @@ def machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "load": load}
 
 
-def _cpu_seconds(pids: list[int], comm: str) -> dict[int, float]:
-    """User + system CPU of local processes named `comm`, from /proc (others are skipped)."""
+def _cpu_seconds(pids: list[int], comm: str | None = None) -> dict[int, float]:
+    """User + system CPU of these local processes (only those named `comm`, when given), from
+    /proc; a process that is gone, or not local, is skipped."""
     seconds = {}
     for pid in pids:
         try:
-            if not Path(f"/proc/{pid}/comm").read_text().startswith(comm):
+            if comm and not Path(f"/proc/{pid}/comm").read_text().startswith(comm):
                 continue
             stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
@@ -240,7 +241,9 @@ def cpu_sample(server_pid: int, database_url: str) -> Cpu:
             query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             backends = list(conn.execute(text(query)).scalars())
         engine.dispose()
-    return {"app": _cpu_seconds(workers, "gunicorn"), "db": _cpu_seconds(backends, "postgres")}
+    # Every child of the master is a worker. Not by name: a venv at a long path gets a /bin/sh
+    # trampoline instead of a shebang, and its processes are then named python, not gunicorn.
+    return {"app": _cpu_seconds(workers), "db": _cpu_seconds(backends, "postgres")}
 
 
 def cpu_used(before: Cpu, after: Cpu) -> dict[str, float]:
@@ -267,8 +270,15 @@ def gunicorn(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterat
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
     # The shipped settings (request-line and header limits among them); -b and -w win over it.
-    executable = str(Path(sys.executable).with_name("gunicorn"))
-    command = [executable, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+    ]
     command += ["-w", str(args.workers), "-k", args.worker_class]
     command += ["--threads", str(args.threads)] if args.worker_class == "gthread" else []
     with log.open("wb") as out:

@@ -151,3 +151,6 @@ def test_a_tiny_run_prepares_twenty_checkouts_and_pays_them_without_an_error(
     assert paid > 0  # all 20 on a quiet machine; the phase may end first on a busy one
     assert f"on port {port}" in shown
     assert "Time: preparation" in shown
+    # The app's CPU is counted, whatever the venv's path (a long one makes pip's scripts
+    # /bin/sh trampolines, and the workers are then named python, not gunicorn).
+    assert results["checkout"]["cpu_s"]["app"] > 0
