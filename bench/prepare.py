@@ -46,7 +46,7 @@ from o2o.services.accounts import add_api_key
 from o2o.services.coupons import mint_qr_token
 from o2o.services.payments.codes import code_hash
 from o2o.tokens import new_api_key, new_coupon_code, new_id, new_payment_code
-from o2o.vocabulary import CampaignStatus, ClaimChannel, CouponEventType, CouponStatus, Role
+from o2o.vocabulary import CampaignStatus, ClaimChannel, CouponStatus, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -197,15 +197,7 @@ def _seed_chunk(campaign_id: str, count: int) -> list[Pair]:
     ttl = timedelta(seconds=current_app.config["O2O_PAYMENT_CODE_TTL"])
     pairs = []
     for principal, coupon in zip(principals, coupons, strict=True):
-        db.session.add(
-            CouponEvent(
-                coupon_code=coupon.code,
-                type=CouponEventType.CLAIMED,
-                at=now,
-                actor_role=principal.role,
-                actor_id=principal.actor_id,
-            )
-        )
+        db.session.add(CouponEvent.of_claim(coupon, principal))
         auth_code = new_payment_code()
         db.session.add(
             PaymentCode(

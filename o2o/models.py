@@ -34,9 +34,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from o2o.extensions import Base
+from o2o.principal import Principal
 from o2o.vocabulary import (
     CAMPAIGN_TRANSITIONS,
     CampaignStatus,
+    CouponEventType,
     CouponStatus,
     DiscountType,
     OrderStatus,
@@ -406,6 +408,17 @@ class CouponEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(32))
     store_id: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(String(32))
+
+    @classmethod
+    def of_claim(cls, coupon: Coupon, principal: Principal) -> CouponEvent:
+        """The first row of a coupon's history: claimed by this shopper when it was."""
+        return cls(
+            coupon_code=coupon.code,
+            type=CouponEventType.CLAIMED,
+            at=coupon.claimed_at,
+            actor_role=principal.role,
+            actor_id=principal.actor_id,
+        )
 
 
 class IdempotencyRecord(Base):

@@ -17,7 +17,6 @@ from o2o.tokens import new_coupon_code
 from o2o.vocabulary import (
     CampaignStatus,
     ClaimChannel,
-    CouponEventType,
     CouponStatus,
     ErrorCode,
     Reason,
@@ -55,15 +54,7 @@ def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -
         valid_until=valid_until,
     )
     db.session.add(coupon)
-    db.session.add(
-        CouponEvent(
-            coupon_code=coupon.code,
-            type=CouponEventType.CLAIMED,
-            at=now,
-            actor_role=principal.role,
-            actor_id=principal.actor_id,
-        )
-    )
+    db.session.add(CouponEvent.of_claim(coupon, principal))
     store.commit()
     return coupon
 
