@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -41,7 +43,12 @@ def install(app: Flask, clock: Clock) -> None:
 
 def now() -> datetime:
     """The service's current time (timezone-aware UTC), from the clock installed on the app."""
-    installed: Clock | None = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if not has_app_context():
+        return real_now()
+    pinned: datetime | None = g.get("_o2o_as_of")
+    if pinned is not None:
+        return pinned
+    installed: Clock | None = current_app.extensions.get(EXTENSION)
     if installed is None:
         return real_now()
     # An installed clock may cost a query, and a use case should see one time: ask once per
@@ -56,3 +63,15 @@ def forget_cached_now() -> None:
     """Drop the per-request copy after the installed clock moved."""
     if has_app_context():
         g.pop("_o2o_now", None)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Inside the block `now()` is `moment` (needs an app context): an event shows its object
+    as the API showed it at the change, statuses that follow time included."""
+    saved = g.get("_o2o_as_of")
+    g._o2o_as_of = moment
+    try:
+        yield
+    finally:
+        g._o2o_as_of = saved

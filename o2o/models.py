@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -19,10 +20,12 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    false,
     literal,
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -547,6 +550,31 @@ class Refund(Base):
     actor_role: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """The outbox: one row per state change, written with it, never changed after (except
+    `dispatched`, set once its webhook deliveries are queued). `data` is the changed row's
+    columns as of that change, as JSON; o2o.events renders it as the API shows the resource."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_created_at_id", "created_at", "id"),
+        Index(
+            "ix_events_undispatched",
+            "created_at",
+            postgresql_where=text("NOT dispatched"),
+            sqlite_where=text("NOT dispatched"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)
+    dispatched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 def table(model: type[Base]) -> Table:

@@ -138,6 +138,60 @@ class MockOutcome(StrEnum):
     TIMEOUT = "timeout"
 
 
+class EventType(StrEnum):
+    """The types of an event (the outbox row each state change writes): `<object>.<change>`."""
+
+    COUPON_CLAIMED = "coupon.claimed"
+    COUPON_RESERVED = "coupon.reserved"
+    COUPON_RELEASED = "coupon.released"
+    COUPON_REDEEMED = "coupon.redeemed"
+    COUPON_RESTORED = "coupon.restored"
+    COUPON_EXPIRED = "coupon.expired"
+    COUPON_VOIDED = "coupon.voided"
+    ORDER_CREATED = "order.created"
+    ORDER_PAID = "order.paid"
+    ORDER_CANCELED = "order.canceled"
+    ORDER_EXPIRED = "order.expired"
+    ORDER_REFUNDED = "order.refunded"
+    ORDER_PARTIALLY_REFUNDED = "order.partially_refunded"
+    PAYMENT_PENDING = "payment.pending"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_CANCELED = "payment.canceled"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    CAMPAIGN_CREATED = "campaign.created"
+    CAMPAIGN_UPDATED = "campaign.updated"
+    CAMPAIGN_EXHAUSTED = "campaign.exhausted"
+
+    @property
+    def object_type(self) -> ObjectType:
+        """The kind of resource the event's `data.object` is."""
+        return ObjectType(self.value.partition(".")[0])
+
+
+class ObjectType(StrEnum):
+    """The resources an event can carry."""
+
+    COUPON = "coupon"
+    ORDER = "order"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    CAMPAIGN = "campaign"
+
+
+class WebhookEndpointStatus(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery: waiting for its next attempt, acknowledged, or given up on."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Reason(StrEnum):
     """The codes of `details.reasons`: why a claim, or a coupon's use, cannot happen."""
 

@@ -23,6 +23,7 @@ LOWER = (
     "o2o.vocabulary",
     "o2o.principal",
     "o2o.store",
+    "o2o.events",
 )
 UPPER = ("o2o.api", "o2o.services")
 # Plain-Python leaves: usable without a web framework.
