@@ -21,6 +21,7 @@ from o2o.services import coupons
 from o2o.vocabulary import Role
 
 blp = Blueprint("coupons", __name__, description="Coupons, QR codes and history")
+CouponPage = page_of(CouponSchema)  # one class for both lists: one schema in the spec
 
 _IMAGE_DOC = {
     "responses": {
@@ -39,11 +40,23 @@ _IMAGE_DOC = {
 @blp.doc(operationId="listMyCoupons")
 @require(Role.SHOPPER)
 @blp.arguments(CouponListArgs, location="query")
-@blp.response(200, page_of(CouponSchema))
+@blp.response(200, CouponPage)
 def my_coupons(args: dict[str, Any]) -> Any:
     """List the calling shopper's coupons, newest first."""
     return coupons.list_shopper_coupons(
         current_principal(), args.get("status"), args["limit"], args.get("cursor")
+    )
+
+
+@blp.route("/campaigns/<campaign_id>/coupons", methods=["GET"])
+@blp.doc(operationId="listCampaignCoupons")
+@require(Role.ADMIN)
+@blp.arguments(CouponListArgs, location="query")
+@blp.response(200, CouponPage)
+def campaign_coupons(args: dict[str, Any], campaign_id: str) -> Any:
+    """List a campaign's coupons, newest claim first."""
+    return coupons.list_campaign_coupons(
+        campaign_id, args.get("status"), args["limit"], args.get("cursor")
     )
 
 

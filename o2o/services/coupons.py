@@ -10,7 +10,7 @@ from sqlalchemy import select
 from o2o import clock
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Coupon, CouponEvent
+from o2o.models import Campaign, Coupon, CouponEvent
 from o2o.principal import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import normalize_code, sign_qr_token
@@ -34,6 +34,19 @@ def list_shopper_coupons(
 ) -> Page[Coupon]:
     """The shopper's own coupons, newest first, optionally by (effective) status."""
     stmt = select(Coupon).where(Coupon.shopper_id == principal.shopper_id)
+    if status:
+        stmt = stmt.where(Coupon.effective_status_sql(clock.now()) == status)
+    return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
+
+
+def list_campaign_coupons(
+    campaign_id: str, status: str | None, limit: int, cursor: str | None
+) -> Page[Coupon]:
+    """A campaign's coupons (admin), newest claim first, optionally by their status now; 404
+    for an unknown campaign."""
+    if db.session.get(Campaign, campaign_id) is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
+    stmt = select(Coupon).where(Coupon.campaign_id == campaign_id)
     if status:
         stmt = stmt.where(Coupon.effective_status_sql(clock.now()) == status)
     return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
