@@ -209,3 +209,6 @@ class Api:
     def refund(self, payment_id: str, key: str | None = None, **body: Any) -> dict[str, Any]:
         """A refund of the payment (all that is left unless `amount` is given)."""
         return self._created(f"/payments/{payment_id}/refunds", body, key)
+
+    def void(self, code: str, key: str | None = None, **body: Any) -> TestResponse:
+        return self.post(f"/coupons/{code}/void", key or self.admin_key, json=body)

@@ -1,4 +1,4 @@
-"""Coupon views: the shopper's wallet, coupon detail, QR tokens and images, history."""
+"""Coupon views: the shopper's wallet, coupon detail, QR tokens and images, history, voiding."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from flask import Response, current_app
 from o2o import qr
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     CouponEventListSchema,
     CouponListArgs,
     CouponSchema,
+    CouponVoidSchema,
     QrFormatArgs,
     QrTokenSchema,
     page_of,
@@ -98,3 +100,14 @@ def qr_image(args: dict[str, Any], code: str) -> Response:
 def coupon_events(code: str) -> Any:
     """The coupon's append-only history, oldest first."""
     return {"items": coupons.coupon_events(current_principal(), code)}
+
+
+@blp.route("/coupons/<code>/void", methods=["POST"])
+@blp.doc(operationId="voidCoupon")
+@require(Role.ADMIN)
+@blp.arguments(CouponVoidSchema, required=False)
+@idempotent
+@blp.response(200, CouponSchema)
+def void_coupon(data: dict[str, Any], code: str) -> Any:
+    """Void an available coupon, so that it can never be used."""
+    return coupons.void_coupon(current_principal(), code, data.get("reason"))

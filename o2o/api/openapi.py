@@ -255,6 +255,13 @@ OPERATIONS: dict[str, Doc] = {
         "Lists a campaign's coupons (admin only), newest claim first, a page at a time; "
         "`status` filters by the coupon's status now (a lapsed one is found under `expired`)."
     ),
+    "voidCoupon": Doc(
+        "Voids a coupon (admin only) so that it can never be used: it must read `available` "
+        "now. A reserved coupon (its order awaits payment: cancel the order first), a redeemed, "
+        "expired or already voided one is 409 coupon_not_available. Writes the `voided` history "
+        "row; the body is optional (`reason`, up to 255 characters).",
+        (E.COUPON_NOT_AVAILABLE,),
+    ),
     # -- checkout
     "scanCoupon": Doc(
         "A clerk's dry run at the till: would the coupon of this `qr_token` apply to `amount` "

@@ -417,6 +417,14 @@ class CouponEventListSchema(Sent):
     items = fields.List(fields.Nested(CouponEventSchema))
 
 
+class CouponVoidSchema(Strict):
+    reason = fields.String(
+        validate=validate.Length(max=255),
+        allow_none=True,
+        metadata={"description": "Why it is voided, for the operator's records (optional)."},
+    )
+
+
 # -- sandbox -----------------------------------------------------------------------------------
 
 CLOCK_MODE = "`frozen`: held at `now` (after any set or advance); `real`: follows the real clock."

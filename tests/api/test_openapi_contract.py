@@ -36,7 +36,7 @@ OPERATION_IDS = {
     "scanCoupon", "createOrder", "getOrder", "cancelOrder", "getPaymentCode", "createPayment",
     "getPayment", "confirmPayment", "getPaymentQr", "createRefund", "getSandboxClock",
     "setSandboxClock", "listOrders", "listPayments", "listRefunds", "listCampaignCoupons",
-    "getStore", "listClerks", "listShoppers",
+    "getStore", "listClerks", "listShoppers", "voidCoupon",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
