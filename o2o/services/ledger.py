@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
 from o2o import clock
@@ -41,25 +42,30 @@ class Filters:
         return bounds
 
 
-def _whose_order(shopper_id: str) -> ColumnElement[bool]:
+Whose = Callable[[str | None], ColumnElement[bool]]
+
+
+def _whose_order(shopper_id: str | None) -> ColumnElement[bool]:
+    """A shopper's orders."""
     return Order.shopper_id == shopper_id
 
 
-def _whose_payment(shopper_id: str) -> ColumnElement[bool]:
+def _whose_payment(shopper_id: str | None) -> ColumnElement[bool]:
     """A shopper's payments, as getPayment has it: those they paid, or that paid their orders."""
     return or_(Order.shopper_id == shopper_id, Payment.payer_id == shopper_id)
 
 
 def _scoped(
-    principal: Principal, filters: Filters, whose: Any = _whose_order
+    principal: Principal, filters: Filters, whose: Whose = _whose_order
 ) -> list[ColumnElement[bool]]:
     """The caller's scope, then the filters: a filter naming another shopper or store than the
     caller's own finds nothing, exactly as an unknown id does (nothing is looked up)."""
     where: list[ColumnElement[bool]] = []
+    # `column == None` would be IS NULL: a principal without its id sees nothing, not the rest.
     if principal.role == Role.SHOPPER:
-        where.append(whose(principal.shopper_id))
+        where.append(whose(principal.shopper_id) if principal.shopper_id else false())
     elif principal.role == Role.CLERK:
-        where.append(Order.store_id == principal.store_id)
+        where.append(Order.store_id == principal.store_id if principal.store_id else false())
     if filters.store_id is not None:
         where.append(Order.store_id == filters.store_id)
     if filters.shopper_id is not None:
