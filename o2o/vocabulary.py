@@ -218,7 +218,8 @@ COUPON_MOVES: dict[CouponEventType, tuple[tuple[CouponStatus, ...], CouponStatus
     CouponEventType.REDEEMED: ((CouponStatus.RESERVED,), CouponStatus.REDEEMED),
     CouponEventType.RESTORED: ((CouponStatus.REDEEMED,), CouponStatus.AVAILABLE),
     CouponEventType.EXPIRED: ((CouponStatus.AVAILABLE,), CouponStatus.EXPIRED),
-    CouponEventType.VOIDED: ((CouponStatus.AVAILABLE, CouponStatus.RESERVED), CouponStatus.VOIDED),
+    # Not a reserved one: its order would hold a discount whose coupon is void.
+    CouponEventType.VOIDED: ((CouponStatus.AVAILABLE,), CouponStatus.VOIDED),
 }
 
 # Which campaign status may follow which; `ended` is final.

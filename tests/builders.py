@@ -187,3 +187,28 @@ class Api:
         response = self.post("/sandbox/clock", self.admin_key, json=body)
         assert response.status_code == 200, response.get_json()
         return str(response.get_json()["now"])
+
+    def page(self, path: str, key: str | None = None, **params: Any) -> dict[str, Any]:
+        """One page of a list, asserted 200: `{items, next_cursor}`."""
+        response = self.get(path, key or self.admin_key, query_string=params)
+        assert response.status_code == 200, response.get_json()
+        result: dict[str, Any] = response.get_json()
+        return result
+
+    def listed(self, path: str, key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a list, walking its pages by `next_cursor` (`limit` per page)."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = self.page(path, key, **params, **({"cursor": cursor} if cursor else {}))
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
+    def refund(self, payment_id: str, key: str | None = None, **body: Any) -> dict[str, Any]:
+        """A refund of the payment (all that is left unless `amount` is given)."""
+        return self._created(f"/payments/{payment_id}/refunds", body, key)
+
+    def void(self, code: str, key: str | None = None, **body: Any) -> TestResponse:
+        return self.post(f"/coupons/{code}/void", key or self.admin_key, json=body)

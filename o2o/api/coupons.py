@@ -1,4 +1,4 @@
-"""Coupon views: the shopper's wallet, coupon detail, QR tokens and images, history."""
+"""Coupon views: the shopper's wallet, coupon detail, QR tokens and images, history, voiding."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from flask import Response, current_app
 from o2o import qr
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
+from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     CouponEventListSchema,
     CouponListArgs,
     CouponSchema,
+    CouponVoidSchema,
     QrFormatArgs,
     QrTokenSchema,
     page_of,
@@ -21,6 +23,7 @@ from o2o.services import coupons
 from o2o.vocabulary import Role
 
 blp = Blueprint("coupons", __name__, description="Coupons, QR codes and history")
+CouponPage = page_of(CouponSchema)  # one class for both lists: one schema in the spec
 
 _IMAGE_DOC = {
     "responses": {
@@ -39,11 +42,23 @@ _IMAGE_DOC = {
 @blp.doc(operationId="listMyCoupons")
 @require(Role.SHOPPER)
 @blp.arguments(CouponListArgs, location="query")
-@blp.response(200, page_of(CouponSchema))
+@blp.response(200, CouponPage)
 def my_coupons(args: dict[str, Any]) -> Any:
     """List the calling shopper's coupons, newest first."""
     return coupons.list_shopper_coupons(
         current_principal(), args.get("status"), args["limit"], args.get("cursor")
+    )
+
+
+@blp.route("/campaigns/<campaign_id>/coupons", methods=["GET"])
+@blp.doc(operationId="listCampaignCoupons")
+@require(Role.ADMIN)
+@blp.arguments(CouponListArgs, location="query")
+@blp.response(200, CouponPage)
+def campaign_coupons(args: dict[str, Any], campaign_id: str) -> Any:
+    """List a campaign's coupons, newest claim first."""
+    return coupons.list_campaign_coupons(
+        campaign_id, args.get("status"), args["limit"], args.get("cursor")
     )
 
 
@@ -85,3 +100,14 @@ def qr_image(args: dict[str, Any], code: str) -> Response:
 def coupon_events(code: str) -> Any:
     """The coupon's append-only history, oldest first."""
     return {"items": coupons.coupon_events(current_principal(), code)}
+
+
+@blp.route("/coupons/<code>/void", methods=["POST"])
+@blp.doc(operationId="voidCoupon")
+@require(Role.ADMIN)
+@blp.arguments(CouponVoidSchema, required=False)
+@idempotent
+@blp.response(200, CouponSchema)
+def void_coupon(data: dict[str, Any], code: str) -> Any:
+    """Void an available coupon, so that it can never be used."""
+    return coupons.void_coupon(current_principal(), code, data.get("reason"))

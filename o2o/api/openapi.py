@@ -150,6 +150,18 @@ OPERATIONS: dict[str, Doc] = {
         "O2O_KEY_OVERLAP_SECONDS (`previous_key_expires_at`). Takes no body, or `{}`."
     ),
     "revokeShopperKeys": Doc("Revokes every API key of the shopper at once; answers 204, no body."),
+    "getStore": Doc(
+        "Shows one store to an admin, or to a clerk of that store; a clerk asking for any other "
+        "store id gets 403 whether or not it exists.",
+    ),
+    "listClerks": Doc(
+        "Lists clerks (admin only), newest first, a page at a time; `store_id` keeps one "
+        "store's. Never shows API keys: a key is shown only when it is issued."
+    ),
+    "listShoppers": Doc(
+        "Lists shoppers (admin only), newest first, a page at a time. Never shows API keys: a "
+        "key is shown only when it is issued."
+    ),
     # -- campaigns
     "createCampaign": Doc(
         "Publishes a coupon campaign. `discount` is one of three shapes, chosen by its `type` "
@@ -239,6 +251,17 @@ OPERATIONS: dict[str, Doc] = {
     "listCouponEvents": Doc(
         "The coupon's append-only history, oldest first, for its owner or an admin."
     ),
+    "listCampaignCoupons": Doc(
+        "Lists a campaign's coupons (admin only), newest claim first, a page at a time; "
+        "`status` filters by the coupon's status now (a lapsed one is found under `expired`)."
+    ),
+    "voidCoupon": Doc(
+        "Voids a coupon (admin only) so that it can never be used: it must read `available` "
+        "now. A reserved coupon (its order awaits payment: cancel the order first), a redeemed, "
+        "expired or already voided one is 409 coupon_not_available. Writes the `voided` history "
+        "row; the body is optional (`reason`, up to 255 characters).",
+        (E.COUPON_NOT_AVAILABLE,),
+    ),
     # -- checkout
     "scanCoupon": Doc(
         "A clerk's dry run at the till: would the coupon of this `qr_token` apply to `amount` "
@@ -271,6 +294,27 @@ OPERATIONS: dict[str, Doc] = {
         "Cancels an order still awaiting payment (its shopper, a clerk of its store, an admin); "
         "its coupon becomes available again. Takes no body, or `{}`.",
         (E.FORBIDDEN, E.ORDER_NOT_CANCELABLE),
+    ),
+    # -- lists that reconcile
+    "listOrders": Doc(
+        "Lists orders newest first (by `created_at`, then id), a page at a time: a shopper's own, "
+        "a clerk's store's, every order for an admin. `status` (as it reads now), `store_id`, "
+        "`shopper_id` and the exclusive bounds `created_after` / `created_before` narrow that "
+        "scope; a `store_id` or `shopper_id` outside it finds nothing, exactly as an unknown "
+        "id does."
+    ),
+    "listPayments": Doc(
+        "Lists payments newest first, a page at a time: a shopper's (those they paid, or that "
+        "paid their orders), a clerk's store's orders', every payment for an admin. `store_id` "
+        "and `shopper_id` filter through the payment's order (and its payer), `status` is the "
+        "payment's as stored: a pending mock payment past its delay settles on getPayment. "
+        "A filter outside the caller's scope finds nothing."
+    ),
+    "listRefunds": Doc(
+        "Lists refunds newest first, a page at a time, of the payments the caller may list "
+        "(as listPayments scopes them): `store_id` and `shopper_id` filter through the "
+        "payment's order, `created_after` / `created_before` are exclusive. A filter outside "
+        "the caller's scope finds nothing."
     ),
     # -- payments
     "getPaymentCode": Doc(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from o2o.api.auth import forget_principals, require
+from o2o.api.auth import current_principal, forget_principals, require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     ClerkCreateSchema,
+    ClerkListArgs,
+    ClerkProfileSchema,
     ClerkSchema,
     EmptySchema,
     IssuedKeySchema,
     PageArgs,
     ShopperCreateSchema,
+    ShopperProfileSchema,
     ShopperSchema,
     StoreCreateSchema,
     StoreSchema,
@@ -44,6 +47,35 @@ def create_store(data: dict[str, Any]) -> Any:
 def list_stores(args: dict[str, Any]) -> Any:
     """List stores, newest first."""
     return accounts.list_stores(args["limit"], args.get("cursor"))
+
+
+@blp.route("/stores/<store_id>", methods=["GET"])
+@blp.doc(operationId="getStore")
+@require(Role.ADMIN, Role.CLERK)
+@blp.response(200, StoreSchema)
+def get_store(store_id: str) -> Any:
+    """Show a store (admins, and the store's own clerks)."""
+    return accounts.get_store(current_principal(), store_id)
+
+
+@blp.route("/clerks", methods=["GET"])
+@blp.doc(operationId="listClerks")
+@require(Role.ADMIN)
+@blp.arguments(ClerkListArgs, location="query")
+@blp.response(200, page_of(ClerkProfileSchema))
+def list_clerks(args: dict[str, Any]) -> Any:
+    """List clerks newest first, optionally of one store; never their API keys."""
+    return accounts.list_clerks(args.get("store_id"), args["limit"], args.get("cursor"))
+
+
+@blp.route("/shoppers", methods=["GET"])
+@blp.doc(operationId="listShoppers")
+@require(Role.ADMIN)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(ShopperProfileSchema))
+def list_shoppers(args: dict[str, Any]) -> Any:
+    """List shoppers newest first; never their API keys."""
+    return accounts.list_shoppers(args["limit"], args.get("cursor"))
 
 
 @blp.route("/clerks", methods=["POST"])

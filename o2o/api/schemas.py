@@ -202,6 +202,28 @@ class ShopperSchema(Sent):
     api_key = fields.String(metadata={"description": "The shopper's bearer key, shown once."})
 
 
+class ClerkProfileSchema(Sent):
+    """A clerk as lists show them: never the API key (shown only when it is issued)."""
+
+    id = fields.String()
+    name = fields.String()
+    store_id = fields.String()
+    created_at = Timestamp()
+
+
+class ShopperProfileSchema(Sent):
+    """A shopper as lists show them: never the API key (shown only when it is issued)."""
+
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    created_at = Timestamp()
+
+
+class ClerkListArgs(PageArgs):
+    store_id = Text(32, metadata={"description": "Only the clerks of this store."})
+
+
 # -- discounts ---------------------------------------------------------------------------------
 
 MIN_SPEND = "The least order amount the discount applies to."
@@ -395,6 +417,14 @@ class CouponEventListSchema(Sent):
     items = fields.List(fields.Nested(CouponEventSchema))
 
 
+class CouponVoidSchema(Strict):
+    reason = fields.String(
+        validate=validate.Length(max=255),
+        allow_none=True,
+        metadata={"description": "Why it is voided, for the operator's records (optional)."},
+    )
+
+
 # -- sandbox -----------------------------------------------------------------------------------
 
 CLOCK_MODE = "`frozen`: held at `now` (after any set or advance); `real`: follows the real clock."
@@ -575,6 +605,30 @@ class RefundSchema(Sent):
 class PaymentCodeSchema(Sent):
     auth_code = fields.String(metadata={"description": "18 digits, single use."})
     expires_at = Timestamp()
+
+
+EXCLUSIVE = "Exclusive bound on `created_at` (RFC 3339 with an offset; URL-encode a `+`)."
+
+
+class LedgerListArgs(PageArgs):
+    """The filters orders, payments and refunds share; each narrows the caller's own scope."""
+
+    store_id = Text(32, metadata={"description": "Only those of this store's orders."})
+    shopper_id = Text(32, metadata={"description": "Only those of this shopper."})
+    created_after = Timestamp(metadata={"description": EXCLUSIVE})
+    created_before = Timestamp(metadata={"description": EXCLUSIVE})
+
+
+class OrderListArgs(LedgerListArgs):
+    status = Choice(OrderStatus, metadata={"description": "The order's status as it reads now."})
+
+
+class PaymentListArgs(LedgerListArgs):
+    status = Choice(PaymentStatus)
+
+
+class RefundListArgs(LedgerListArgs):
+    status = Choice(RefundStatus)
 
 
 # -- stats -------------------------------------------------------------------------------------

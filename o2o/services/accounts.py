@@ -134,6 +134,30 @@ def list_stores(limit: int, cursor: str | None) -> Page[Store]:
     return paginate(select(Store), Store.created_at, Store.id, limit, cursor)
 
 
+def get_store(principal: Principal, store_id: str) -> Store:
+    """A store, for an admin or one of its own clerks; a clerk asking for any other id gets
+    403 before anything is looked up, so the answer says nothing of whether it exists."""
+    if principal.role == Role.CLERK and store_id != principal.store_id:
+        raise O2OError(ErrorCode.FORBIDDEN, "A clerk reads only their own store.")
+    found = db.session.get(Store, store_id)
+    if found is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No store has this id.")
+    return found
+
+
+def list_clerks(store_id: str | None, limit: int, cursor: str | None) -> Page[Clerk]:
+    """Clerks newest first, optionally of one store (an unknown store: an empty list)."""
+    stmt = select(Clerk)
+    if store_id is not None:
+        stmt = stmt.where(Clerk.store_id == store_id)
+    return paginate(stmt, Clerk.created_at, Clerk.id, limit, cursor)
+
+
+def list_shoppers(limit: int, cursor: str | None) -> Page[Shopper]:
+    """Shoppers, newest first."""
+    return paginate(select(Shopper), Shopper.created_at, Shopper.id, limit, cursor)
+
+
 def _register(person: Clerk | Shopper, role: Role) -> str:
     """Add a clerk or shopper with a fresh key; the clear key is returned, only its hash kept."""
     key = new_api_key(role)

@@ -1,20 +1,23 @@
-"""Reading coupons, their history, and minting their QR tokens."""
+"""Reading coupons, their history, and minting their QR tokens; voiding one."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
-from o2o import clock
+from o2o import clock, events, store
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Coupon, CouponEvent
+from o2o.models import Campaign, Coupon, CouponEvent
 from o2o.principal import Principal
+from o2o.services.orders import expire_if_lapsed
 from o2o.services.pagination import Page, paginate
+from o2o.store import acted_by
 from o2o.tokens import normalize_code, sign_qr_token
-from o2o.vocabulary import CouponStatus, ErrorCode, Role
+from o2o.vocabulary import COUPON_MOVES, CouponEventType, CouponStatus, ErrorCode, EventType, Role
 
 SHOWABLE = (CouponStatus.AVAILABLE, CouponStatus.RESERVED)
 
@@ -34,6 +37,19 @@ def list_shopper_coupons(
 ) -> Page[Coupon]:
     """The shopper's own coupons, newest first, optionally by (effective) status."""
     stmt = select(Coupon).where(Coupon.shopper_id == principal.shopper_id)
+    if status:
+        stmt = stmt.where(Coupon.effective_status_sql(clock.now()) == status)
+    return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
+
+
+def list_campaign_coupons(
+    campaign_id: str, status: str | None, limit: int, cursor: str | None
+) -> Page[Coupon]:
+    """A campaign's coupons (admin), newest claim first, optionally by their status now; 404
+    for an unknown campaign."""
+    if db.session.get(Campaign, campaign_id) is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No campaign has this id.")
+    stmt = select(Coupon).where(Coupon.campaign_id == campaign_id)
     if status:
         stmt = stmt.where(Coupon.effective_status_sql(clock.now()) == status)
     return paginate(stmt, Coupon.claimed_at, Coupon.code, limit, cursor)
@@ -61,3 +77,51 @@ def coupon_events(principal: Principal, raw_code: str) -> list[CouponEvent]:
             .order_by(CouponEvent.id)
         )
     )
+
+
+def void_coupon(principal: Principal, raw_code: str, reason: str | None = None) -> Coupon:
+    """Take an unused coupon out of circulation (admin), writing its `voided` history row;
+    409 unless it reads `available` now. `reason` is for the coupon.voided event: no column
+    keeps it yet."""
+    coupon = find_coupon(principal, raw_code)
+    now = clock.now()
+    status = coupon.effective_status(now)
+    if status != CouponStatus.AVAILABLE:
+        raise O2OError(
+            ErrorCode.COUPON_NOT_AVAILABLE, _NOT_VOIDABLE.get(status, f"This coupon is {status}.")
+        )
+    if coupon.status == CouponStatus.RESERVED and coupon.holding_order is not None:
+        expire_if_lapsed(coupon.holding_order, now)  # its order lapsed: released first, a move
+    if not _void(coupon.code, now):  # reserved by a concurrent order since it was read
+        store.rollback()
+        raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just moved: read it again.")
+    voided = CouponEvent(
+        coupon_code=coupon.code, type=CouponEventType.VOIDED, at=now, **acted_by(principal)
+    )
+    db.session.add(voided)
+    db.session.refresh(coupon)
+    events.record(EventType.COUPON_VOIDED, coupon, at=now)
+    store.commit()
+    return coupon
+
+
+_NOT_VOIDABLE = {
+    CouponStatus.RESERVED: "This coupon is reserved by an order awaiting payment: cancel the "
+    "order first.",
+}
+
+
+def _void(code: str, now: datetime) -> bool:
+    """available → voided (COUPON_MOVES) by one conditional UPDATE, only while it is still
+    available and inside its window."""
+    voided: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Coupon)
+        .where(
+            Coupon.code == code,
+            Coupon.status.in_(COUPON_MOVES[CouponEventType.VOIDED][0]),
+            Coupon.valid_until > now,
+        )
+        .values(status=CouponStatus.VOIDED)
+        .execution_options(synchronize_session=False)
+    )
+    return voided.rowcount == 1

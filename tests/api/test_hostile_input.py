@@ -270,6 +270,9 @@ BASES: dict[tuple[str, str], list[Base]] = {
             {"amount": 100, "reason": "Damaged"},
         )
     ],
+    ("POST", f"{API}/coupons/{{code}}/void"): [
+        lambda w: Call("POST", f"/coupons/{w.code()}/void", ADMIN_KEY, {"reason": "Misprinted"})
+    ],
     ("POST", f"{API}/sandbox/clock"): [
         lambda w: Call("POST", "/sandbox/clock", ADMIN_KEY, {"advance_seconds": 60}),
         lambda w: Call("POST", "/sandbox/clock", ADMIN_KEY, {"now": w.at(1)}),

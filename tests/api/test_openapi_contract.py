@@ -35,7 +35,8 @@ OPERATION_IDS = {
     "listMyCoupons", "getCoupon", "createQrToken", "getCouponQr", "listCouponEvents",
     "scanCoupon", "createOrder", "getOrder", "cancelOrder", "getPaymentCode", "createPayment",
     "getPayment", "confirmPayment", "getPaymentQr", "createRefund", "getSandboxClock",
-    "setSandboxClock",
+    "setSandboxClock", "listOrders", "listPayments", "listRefunds", "listCampaignCoupons",
+    "getStore", "listClerks", "listShoppers", "voidCoupon",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}

@@ -42,6 +42,17 @@ CHECKS = [
     response_schema_conformance,
     ensure_resource_availability,
 ]
+# Operations no link leads to or from, left out of the stateful phase.
+UNLINKED = (
+    "listOrders",
+    "listPayments",
+    "listRefunds",
+    "listCampaignCoupons",
+    "getStore",
+    "listClerks",
+    "listShoppers",
+    "voidCoupon",
+)
 # Operations whose path names a resource by an id or code that only a link can supply.
 LINKED_ONLY = {
     "getCampaign",
@@ -82,9 +93,11 @@ def test_the_stateful_phase_follows_the_links_from_claim_to_refund(app: Flask) -
     keys = {"shopper": shopper["api_key"], "clerk": clerk["api_key"]}
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert _links(spec) >= 8  # the spec's own links, not ones schemathesis infers
-    # Key rotation and revocation would lock the scenario's own shopper and clerk out.
+    # Key rotation and revocation would lock the scenario's own shopper and clerk out. The
+    # lists, getStore and voidCoupon have no link into or out of them: as entry points they
+    # only thin the chains out (test_openapi_fuzz fuzzes them), and a void would end a chain.
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).exclude(
-        operation_id_regex="^(rotate|revoke)"
+        operation_id_regex=f"^(rotate|revoke)|^({'|'.join(UNLINKED)})$"
     )
     # Valid requests only (tests/api fuzzes the invalid ones), and no made-up Authorization
     # header: before_call sets the key, so generating one only makes the draws depend on state.
