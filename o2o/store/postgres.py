@@ -171,6 +171,7 @@ def pay_at_till(
     spend: CodeSpend,
     move: CouponMove,
     payment: dict[str, Any],
+    *,
     ids: EventIds,
 ) -> Paid | None:
     """Run the till's payment as one statement; what was paid, or None if anything failed."""
