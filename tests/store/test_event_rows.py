@@ -15,6 +15,9 @@ from sqlalchemy import select
 from o2o import events
 from o2o.extensions import db
 from o2o.models import Coupon, Event, Order, Payment
+from o2o.store import postgres
+from o2o.store.blocks import ORDERS
+from o2o.vocabulary import CouponEventType, EventType, Role
 from tests.builders import ADMIN_KEY, Api
 
 UNCHANGED_AFTER = {"coupon.redeemed": Coupon, "order.paid": Order, "payment.succeeded": Payment}
@@ -47,3 +50,15 @@ def test_the_hot_statements_keep_writing_their_events_once_prepared(api: Api) ->
     for sale in sales:
         order = api.get(f"/orders/{sale['order']['id']}", ADMIN_KEY).get_json()
         assert order["status"] == "paid"
+
+
+def test_a_hot_statements_kept_cache_key_is_the_one_sqlalchemy_would_compute() -> None:
+    """postgres.built_once keeps each statement's cache key: it must be the key itself."""
+    for statement in (
+        postgres.till_statement(),
+        postgres.move_statement(CouponEventType.RESERVED, ORDERS, EventType.ORDER_CREATED),
+        postgres.pay_statement(Role.SHOPPER),
+    ):
+        kept = statement._generate_cache_key()
+        assert kept is statement._generate_cache_key()
+        assert kept == type(statement)._generate_cache_key(statement)
