@@ -21,7 +21,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 HOT_STATEMENTS: dict[str, Callable[[], Any]] = {
     "pay_at_till": postgres.till_statement,
-    "pay_online_order": lambda: blocks.pay_order(Role.SHOPPER),
+    "pay_online_order": lambda: postgres.pay_statement(Role.SHOPPER),
     "payable_verdict": lambda: store.payability(Role.CLERK),
     "reserve_coupon_with_order": lambda: postgres.move_statement(
         CouponEventType.RESERVED, blocks.ORDERS
