@@ -212,3 +212,10 @@ class Api:
 
     def void(self, code: str, key: str | None = None, **body: Any) -> TestResponse:
         return self.post(f"/coupons/{code}/void", key or self.admin_key, json=body)
+
+    def all_events(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every event GET /events lists (newest first), following its cursors."""
+        return self.listed("/events", limit=200, **filters)
+
+    def event_count(self) -> int:
+        return len(self.all_events())

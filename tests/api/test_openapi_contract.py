@@ -37,6 +37,7 @@ OPERATION_IDS = {
     "getPayment", "confirmPayment", "getPaymentQr", "createRefund", "getSandboxClock",
     "setSandboxClock", "listOrders", "listPayments", "listRefunds", "listCampaignCoupons",
     "getStore", "listClerks", "listShoppers", "voidCoupon",
+    "listEvents", "getEvent",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}

@@ -155,3 +155,12 @@ def test_a_void_racing_a_checkout_leaves_exactly_one_of_them_done(api: Api, app:
         status = api.coupon_status(code)
         assert status == ("voided" if answers["void"] == 200 else "reserved")
         assert api.events(code)[-1] == status
+
+
+def test_voiding_a_coupon_writes_its_coupon_voided_event_showing_it_voided(api: Api) -> None:
+    coupon = api.coupon()
+
+    voided = api.post(f"/coupons/{coupon['code']}/void", api.admin_key, json={}).get_json()
+
+    listed = api.get("/events?type=coupon.voided", api.admin_key).get_json()["items"]
+    assert [event["data"]["object"] for event in listed] == [voided]
