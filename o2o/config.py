@@ -23,6 +23,10 @@ _INT_SETTINGS = {
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
+# Webhooks: the waits between a failed attempt and the next (service time), then `failed`.
+DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
@@ -90,9 +94,56 @@ def build_config(
     }
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))
+    config.update(_webhook_settings(env))
     config.update(overrides)
+    _check_webhook_settings(config)
     if "O2O_SECRET_KEY" not in config:
         config["O2O_SECRET_KEY"] = env.get("O2O_SECRET_KEY") or _instance_secret(instance)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance.mkdir(parents=True, exist_ok=True)
     return config
+
+
+def parse_retry_schedule(text: str) -> tuple[int, ...]:
+    """`5s,5m,30m,2h` → (5, 300, 1800, 7200) seconds; ValueError naming the bad item."""
+    waits = []
+    for item in text.split(","):
+        item = item.strip().lower()
+        number, unit = item[:-1], item[-1:]
+        if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+            raise ValueError(
+                f"O2O_WEBHOOK_RETRY_SCHEDULE: {item!r} is not a wait such as 5s, 5m, 2h or 1d "
+                f"(a comma list, e.g. {DEFAULT_RETRY_SCHEDULE})"
+            )
+        waits.append(int(number) * _UNITS[unit])
+    return tuple(waits)
+
+
+def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        # A 2xx within this many seconds acknowledges a delivery.
+        "O2O_WEBHOOK_TIMEOUT": float(env.get("O2O_WEBHOOK_TIMEOUT") or 10),
+        # How long (real time) a claimed attempt belongs to its worker; longer than the timeout.
+        "O2O_WEBHOOK_LEASE_SECONDS": float(env.get("O2O_WEBHOOK_LEASE_SECONDS") or 60),
+        "O2O_WEBHOOK_RETRY_SCHEDULE": env.get("O2O_WEBHOOK_RETRY_SCHEDULE")
+        or DEFAULT_RETRY_SCHEDULE,
+        # Loopback, private and link-local receivers, outside sandbox mode too.
+        "O2O_WEBHOOK_ALLOW_PRIVATE": _truthy(env.get("O2O_WEBHOOK_ALLOW_PRIVATE")),
+        # After a secret rotation, how long (service time) the old secret still signs too.
+        "O2O_WEBHOOK_ROTATION_OVERLAP_SECONDS": int(
+            env.get("O2O_WEBHOOK_ROTATION_OVERLAP_SECONDS") or 24 * 3600
+        ),
+    }
+
+
+def _check_webhook_settings(config: dict[str, Any]) -> None:
+    """Parse the retry schedule and refuse settings that cannot work, at startup."""
+    schedule = config["O2O_WEBHOOK_RETRY_SCHEDULE"]
+    if isinstance(schedule, str):
+        config["O2O_WEBHOOK_RETRY_SCHEDULE"] = parse_retry_schedule(schedule)
+    timeout, lease = config["O2O_WEBHOOK_TIMEOUT"], config["O2O_WEBHOOK_LEASE_SECONDS"]
+    if not 0 < timeout < lease:
+        raise ValueError(
+            f"O2O_WEBHOOK_TIMEOUT ({timeout} s) must be positive and shorter than "
+            f"O2O_WEBHOOK_LEASE_SECONDS ({lease} s): a lease must outlast the attempt it covers"
+        )

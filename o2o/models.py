@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -575,6 +576,80 @@ class Event(Base):
     object_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[str] = mapped_column(Text)
     dispatched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class WebhookEndpoint(Base):
+    """Where events are POSTed: a URL, the event type patterns it wants, its signing secret
+    (sealed, never in clear) and, for a while after a rotation, the secret it replaced."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_created_at_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[str] = mapped_column(Text)  # a JSON list of patterns
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    previous_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # Service time: until then deliveries carry a signature under the previous secret too.
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def patterns(self) -> list[str]:
+        return list(json.loads(self.events))
+
+    def previous_secret_live(self, now: datetime) -> bool:
+        """Whether a delivery at `now` (service time) is also signed with the replaced secret."""
+        expires = self.previous_secret_expires_at
+        return self.previous_secret_sealed is not None and expires is not None and now < expires
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one endpoint: the body bytes every attempt sends, when the next
+    attempt is due (service time) and who holds it (a lease on the real clock)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at", "id"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    attempts: Mapped[list[WebhookAttempt]] = relationship(
+        order_by="WebhookAttempt.id", lazy="selectin", viewonly=True
+    )
+
+
+class WebhookAttempt(Base):
+    """One POST of a delivery and what came back: a status code, or the error instead."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())  # service time
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)  # its first 1 KiB
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 def table(model: type[Base]) -> Table:

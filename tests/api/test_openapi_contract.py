@@ -38,6 +38,10 @@ OPERATION_IDS = {
     "setSandboxClock", "listOrders", "listPayments", "listRefunds", "listCampaignCoupons",
     "getStore", "listClerks", "listShoppers", "voidCoupon",
     "listEvents", "getEvent",
+    # webhooks
+    "createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint",
+    "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
+    "listWebhookDeliveries", "redeliverEvent",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
