@@ -7,7 +7,17 @@ from urllib.parse import quote
 
 from flask import Flask, request
 
-from o2o.api import campaigns, checkout, coupons, events, openapi, payments, people, sandbox
+from o2o.api import (
+    campaigns,
+    checkout,
+    coupons,
+    events,
+    openapi,
+    payments,
+    people,
+    sandbox,
+    webhooks,
+)
 from o2o.api.base import unstorable_text
 from o2o.errors import O2OError, validation_failed
 from o2o.extensions import make_api
@@ -20,7 +30,7 @@ def register(app: Flask) -> None:
     """Mount every blueprint under /api/v1 on a fresh Api (the sandbox only in sandbox mode)."""
     events.install()
     api = make_api(app, **openapi.spec_options())
-    for module in (people, campaigns, coupons, checkout, payments):
+    for module in (people, campaigns, coupons, checkout, payments, webhooks):
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)

@@ -315,6 +315,49 @@ OPERATIONS: dict[str, Doc] = {
         "optional.",
         (E.PAYMENT_NOT_REFUNDABLE, E.REFUND_EXCEEDS_PAYMENT),
     ),
+    # -- webhooks
+    "createWebhookEndpoint": Doc(
+        "Registers a webhook endpoint: every event whose type matches one of `events` (exact "
+        "types, `<object>.*`, or `*`) is POSTed to `url`, signed as Standard Webhooks "
+        "(headers webhook-id, webhook-timestamp, webhook-signature). Only http and https URLs; "
+        "outside sandbox mode a host that is, or resolves to, a loopback, private or link-local "
+        "address is a validation_error on `url` (unless O2O_WEBHOOK_ALLOW_PRIVATE=1). The "
+        "response carries the signing secret (`whsec_…`): shown this once and stored sealed. "
+        "The endpoint receives events that happen from now on."
+    ),
+    "listWebhookEndpoints": Doc(
+        "Lists webhook endpoints, newest first, a page at a time (`limit`, `cursor`); secrets "
+        "are never shown."
+    ),
+    "getWebhookEndpoint": Doc("Shows one webhook endpoint (never its secret)."),
+    "updateWebhookEndpoint": Doc(
+        "Changes an endpoint's `url`, `events`, `description` or `status`: `disabled` stops "
+        "sending (due attempts wait), `enabled` resumes. The same rules as at registration "
+        "apply to `url` and `events`."
+    ),
+    "deleteWebhookEndpoint": Doc(
+        "Removes a webhook endpoint and its delivery log; nothing more is sent to it. Answers "
+        "204, no body."
+    ),
+    "rotateWebhookSecret": Doc(
+        "Gives the endpoint a new signing secret, shown once. For "
+        "O2O_WEBHOOK_ROTATION_OVERLAP_SECONDS (default 24 h) of service time deliveries carry "
+        "two signatures, under the new secret first and the replaced one, so receivers can "
+        "switch over; after that only the new one. Takes no body, or `{}`."
+    ),
+    "listWebhookDeliveries": Doc(
+        "The endpoint's delivery log, newest first, a page at a time; `status` filters "
+        "(`pending`, `succeeded`, `failed`). Each delivery lists its attempts with their "
+        "service time, status code (null when there was no answer), duration, the first 1 KiB "
+        "of the answer and, for timeouts and connection errors, the error; `next_attempt_at` "
+        "(service time) is null unless the delivery is pending."
+    ),
+    "redeliverEvent": Doc(
+        "Queues a fresh delivery of the event, with the same webhook-id and the same body: to "
+        "`endpoint_id` if given (an unknown one is 404), else to every enabled endpoint whose "
+        "patterns match the event. Answers 202 with the deliveries queued. The body is "
+        "optional."
+    ),
     # -- sandbox
     "getSandboxClock": Doc(
         "Reads the sandbox clock, which every time rule of the service reads; the first read "

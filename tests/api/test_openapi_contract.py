@@ -36,6 +36,10 @@ OPERATION_IDS = {
     "scanCoupon", "createOrder", "getOrder", "cancelOrder", "getPaymentCode", "createPayment",
     "getPayment", "confirmPayment", "getPaymentQr", "createRefund", "getSandboxClock",
     "setSandboxClock",
+    # webhooks
+    "createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint",
+    "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
+    "listWebhookDeliveries", "redeliverEvent",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
