@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from o2o.testing.webhooks import Receiver, hmac_verify, library_verify
+from o2o.testing.webhooks import Delivery, Receiver, hmac_verify, library_verify
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 OTHER = "whsec_" + base64.b64encode(b"o" * 24).decode()
@@ -115,8 +115,13 @@ def test_a_delivery_that_does_not_verify_is_refused_and_kept_apart() -> None:
 
 def test_a_handler_sees_each_verified_delivery_and_may_answer_for_it() -> None:
     seen: list[str] = []
+
+    def handler(delivery: Delivery) -> int:
+        seen.append(delivery.webhook_id)
+        return 202
+
     with Receiver(secrets=[SECRET]) as receiver:
-        receiver.on_delivery(lambda delivery: seen.append(delivery.webhook_id) or 202)
+        receiver.on_delivery(handler)
 
         answer = post(receiver.url, BODY, signed())
 
