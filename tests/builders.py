@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from o2o import events
+from o2o.events import delivery
+from o2o.extensions import db
+from o2o.models import Campaign
+from o2o.vocabulary import EventType
 
 ADMIN_KEY = "test-admin-key"
 SECRET = "test-secret"
@@ -187,3 +194,37 @@ class Api:
         response = self.post("/sandbox/clock", self.admin_key, json=body)
         assert response.status_code == 200, response.get_json()
         return str(response.get_json()["now"])
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+def webhook_endpoint(api: Api, url: str, patterns: Any = ("*",), **fields: Any) -> dict[str, Any]:
+    """A webhook endpoint registered by the admin (its `secret` included, as created)."""
+    return api._created("/webhook-endpoints", {"url": url, "events": list(patterns), **fields})
+
+
+def recorded_event(app: Flask, api: Api, type_: str = "campaign.exhausted") -> str:
+    """The id of an event recorded for a fresh campaign (by default `campaign.exhausted`, which
+    no API call of these tests makes, so an endpoint for it gets this event alone)."""
+    campaign_id = api.campaign()["id"]
+    with app.app_context():
+        event = events.record(EventType(type_), db.session.get_one(Campaign, campaign_id))
+        db.session.commit()
+        return str(event.id)
+
+
+def deliver(app: Flask, worker_id: str = "test-worker") -> int:
+    """One tick of the delivery loop, in process: the work it did."""
+    with app.app_context():
+        return delivery.run_once(worker_id)
+
+
+def deliveries(api: Api, endpoint_id: str, **query: str) -> list[dict[str, Any]]:
+    """An endpoint's delivery log, newest first."""
+    response = api.get(
+        f"/webhook-endpoints/{endpoint_id}/deliveries", api.admin_key, query_string=query
+    )
+    assert response.status_code == 200, response.get_json()
+    items: list[dict[str, Any]] = response.get_json()["items"]
+    return items

@@ -118,9 +118,14 @@ class RedeliverSchema(Strict):
     )
 
 
-def _with_secret(created: tuple[Any, str]) -> dict[str, Any]:
-    endpoint, secret = created
-    return {**WebhookEndpointSchema().dump(endpoint), "secret": secret}
+class _WithSecret:
+    """An endpoint as just created or rotated: its fields, and its new secret in clear."""
+
+    def __init__(self, created: tuple[Any, str]) -> None:
+        self.endpoint, self.secret = created
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.endpoint, name)
 
 
 @blp.route("/webhook-endpoints", methods=["POST"])
@@ -131,7 +136,7 @@ def _with_secret(created: tuple[Any, str]) -> dict[str, Any]:
 @blp.response(201, WebhookEndpointWithSecretSchema)
 def create_endpoint(data: dict[str, Any]) -> Any:
     """Register a webhook endpoint; the response shows its signing secret once."""
-    return _with_secret(webhooks.create_endpoint(data["url"], data["events"], data["description"]))
+    return _WithSecret(webhooks.create_endpoint(data["url"], data["events"], data["description"]))
 
 
 @blp.route("/webhook-endpoints", methods=["GET"])
@@ -180,7 +185,7 @@ def delete_endpoint(endpoint_id: str) -> Any:
 @blp.response(200, WebhookEndpointWithSecretSchema)
 def rotate_secret(_: dict[str, Any], endpoint_id: str) -> Any:
     """Give a webhook endpoint a new signing secret, shown once; the old one signs for 24 h more."""
-    return _with_secret(webhooks.rotate_secret(endpoint_id))
+    return _WithSecret(webhooks.rotate_secret(endpoint_id))
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>/deliveries", methods=["GET"])

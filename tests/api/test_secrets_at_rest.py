@@ -68,3 +68,19 @@ def test_a_replayed_post_clerks_answers_the_same_api_key_and_it_works(api: Api) 
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["api_key"] == first.get_json()["api_key"]
     assert api.get("/campaigns", again.get_json()["api_key"]).status_code == 200
+
+
+def test_no_table_holds_a_clear_webhook_secret(api: Api, app: Flask) -> None:
+    body = {"url": "http://127.0.0.1:9/hooks", "events": ["*"]}
+    endpoints = [created(api, "/webhook-endpoints", body, key) for key in ("w1", None)]
+    rotate = f"/webhook-endpoints/{endpoints[0]['id']}/rotate-secret"
+    rotated = api.post(rotate, ADMIN_KEY, headers={"Idempotency-Key": "rot"})
+    assert rotated.status_code == 200
+    secrets = [endpoint["secret"] for endpoint in endpoints] + [rotated.get_json()["secret"]]
+    # the key itself (the base64 after whsec_) must not show either
+    needles = secrets + [secret.removeprefix("whsec_") for secret in secrets]
+
+    values = stored_text(app)
+
+    assert {table for table, _, _ in values} >= {"webhook_endpoints", "idempotency_records"}
+    assert [(t, c) for t, c, value in values for needle in needles if needle in value] == []
