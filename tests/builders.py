@@ -195,6 +195,23 @@ class Api:
         assert response.status_code == 200, response.get_json()
         return str(response.get_json()["now"])
 
+    def all_events(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every event GET /events lists (newest first), following its cursors."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query = {**filters, "limit": 200, **({"cursor": cursor} if cursor else {})}
+            response = self.get("/events", self.admin_key, query_string=query)
+            assert response.status_code == 200, response.get_json()
+            page = response.get_json()
+            found += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return found
+
+    def event_count(self) -> int:
+        return len(self.all_events())
+
 
 # -- webhooks ----------------------------------------------------------------------------------
 

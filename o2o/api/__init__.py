@@ -30,7 +30,7 @@ def register(app: Flask) -> None:
     """Mount every blueprint under /api/v1 on a fresh Api (the sandbox only in sandbox mode)."""
     events.install()
     api = make_api(app, **openapi.spec_options())
-    for module in (people, campaigns, coupons, checkout, payments, webhooks):
+    for module in (people, campaigns, coupons, checkout, payments, events, webhooks):
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)

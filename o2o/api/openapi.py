@@ -358,6 +358,18 @@ OPERATIONS: dict[str, Doc] = {
         "patterns match the event. Answers 202 with the deliveries queued. The body is "
         "optional."
     ),
+    # -- events
+    "listEvents": Doc(
+        "Lists events (admin only), newest first, a page at a time (`limit`, `cursor`): one "
+        "per state change, written with it, never changed. `type` keeps exact types "
+        "(repeated and/or comma-separated; an unknown type is a validation_error on `type`); "
+        "`created_after` and `created_before` (RFC 3339 with an offset, both exclusive) "
+        "bound the change's service time. Reads never create events."
+    ),
+    "getEvent": Doc(
+        "Shows one event (admin only): `{id, type, created_at, data: {object}}`, the object "
+        "exactly as the API returned it at the change."
+    ),
     # -- sandbox
     "getSandboxClock": Doc(
         "Reads the sandbox clock, which every time rule of the service reads; the first read "

@@ -62,21 +62,61 @@ def primary_key(object_type: ObjectType) -> str:
     return str(column.key)
 
 
+def columns_in(model_table: Table, row: Any) -> dict[str, Any]:
+    """The columns of `model_table` in a returned row (an UPDATE's RETURNING), by column key;
+    anything else the row returned is left out."""
+    mapping = row._mapping
+    return {column.key: mapping[column.name] for column in model_table.c}
+
+
+def event_row(
+    type_: EventType, columns: Mapping[str, Any], at: datetime, event_id: str | None = None
+) -> dict[str, Any]:
+    """The `events` row of a change (every column), `columns` the changed row's as of it: the
+    one place that says how an event row is made from a row, for the ORM and the hot path."""
+    object_type = type_.object_type
+    return {
+        "id": event_id or new_event_id(),
+        "type": type_,
+        "created_at": at,
+        "object_type": object_type,
+        "object_id": str(columns[primary_key(object_type)]),
+        "data": snapshot(columns),
+        "dispatched": False,
+    }
+
+
 def record(type_: EventType, instance: Base, at: datetime | None = None) -> Event:
     """Add the event of a change to the session, to commit with the change: `instance` as it
     is now (flush first whatever changed it by UPDATE and refresh it)."""
-    values = columns_of(instance)
-    object_type = type_.object_type
-    event = Event(
-        id=new_event_id(),
-        type=type_,
-        created_at=at or clock.now(),
-        object_type=object_type,
-        object_id=str(values[primary_key(object_type)]),
-        data=snapshot(values),
-    )
+    return record_columns(type_, columns_of(instance), at)
+
+
+def record_columns(
+    type_: EventType, columns: Mapping[str, Any], at: datetime | None = None
+) -> Event:
+    """Add the event of a change to the session, from the changed row's columns (by key)."""
+    event = Event(**event_row(type_, columns, at or clock.now()))
     db.session.add(event)
     return event
+
+
+def inserted_type(object_type: ObjectType, columns: Mapping[str, Any]) -> EventType:
+    """The event a new row of `object_type` writes: an order is created, a refund succeeded,
+    a payment is as its status says (pending, succeeded, failed)."""
+    if object_type is ObjectType.PAYMENT:
+        return EventType(f"payment.{columns['status']}")
+    return {
+        ObjectType.ORDER: EventType.ORDER_CREATED,
+        ObjectType.REFUND: EventType.REFUND_SUCCEEDED,
+        ObjectType.CAMPAIGN: EventType.CAMPAIGN_CREATED,
+        ObjectType.COUPON: EventType.COUPON_CLAIMED,
+    }[object_type]
+
+
+def object_type_of(model_table: Table) -> ObjectType | None:
+    """The kind of resource rows of `model_table` are (None: rows without events)."""
+    return next((kind for kind, model in MODELS.items() if table(model) is model_table), None)
 
 
 def _decoded(model_table: Table, raw: dict[str, Any]) -> dict[str, Any]:

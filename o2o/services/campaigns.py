@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import CursorResult, func, select, update
 
-from o2o import clock, store
+from o2o import clock, events, store
 from o2o.errors import O2OError, field_error, validation_failed
 from o2o.extensions import db
 from o2o.models import Campaign, Coupon, Store
 from o2o.principal import Principal
 from o2o.services.pagination import Page, paginate
 from o2o.tokens import new_id
-from o2o.vocabulary import CAMPAIGN_TRANSITIONS, CampaignStatus, ErrorCode, Role
+from o2o.vocabulary import CAMPAIGN_TRANSITIONS, CampaignStatus, ErrorCode, EventType, Role
 
 _PLAIN_FIELDS = (
     "name",
@@ -61,6 +61,8 @@ def create_campaign(data: dict[str, Any]) -> Campaign:
     """Publish a campaign."""
     campaign = build_campaign(data)
     db.session.add(campaign)
+    db.session.flush()  # the row as inserted (its defaults), for its event
+    events.record(EventType.CAMPAIGN_CREATED, campaign, campaign.created_at)
     store.commit()
     return campaign
 
@@ -89,6 +91,7 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
         errors["total_quantity"] = [f"May only grow (now {campaign.total_quantity})."]
     if errors:
         raise validation_failed(errors)
+    before = _described(campaign)
     if quantity is not None:
         # Conditional: a concurrent PATCH can never shrink the budget under live claims.
         db.session.execute(
@@ -100,9 +103,21 @@ def update_campaign(campaign_id: str, changes: dict[str, Any]) -> Campaign:
         campaign.name = changes["name"]
     if status and status != campaign.status:
         _change_status(campaign, status)
+    db.session.flush()
+    db.session.refresh(campaign)  # total_quantity and status moved by conditional UPDATEs
+    if _described(campaign) != before:  # a PATCH that changes nothing writes no event
+        events.record(EventType.CAMPAIGN_UPDATED, campaign)
     store.commit()
-    db.session.refresh(campaign)  # total_quantity moved by a conditional UPDATE
     return campaign
+
+
+COUNTERS = ("claimed_count", "redeemed_count")
+
+
+def _described(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's columns but its counters: claims and redemptions move those, and a
+    counter moving is not a `campaign.updated` (claims and redemptions have their events)."""
+    return {k: v for k, v in events.columns_of(campaign).items() if k not in COUNTERS}
 
 
 def _change_status(campaign: Campaign, status: CampaignStatus) -> None:

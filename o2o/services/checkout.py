@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 
-from o2o import clock, store
+from o2o import clock, events, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Store, table
@@ -22,6 +21,7 @@ from o2o.vocabulary import (
     CouponEventType,
     CouponStatus,
     ErrorCode,
+    EventType,
     OrderStatus,
     Reason,
     Role,
@@ -107,7 +107,7 @@ def place_order(
     if coupon is not None:
         _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
     else:
-        db.session.execute(ORDERS.insert(), row_of(order))
+        store.insert_row(ORDERS, row_of(order))  # with its order.created event
     store.commit()
     return order
 
@@ -211,14 +211,15 @@ def cancel_order(principal: Principal, order_id: str) -> Order:
         raise O2OError(
             ErrorCode.ORDER_NOT_CANCELABLE, f"This order is {order.effective_status(now)}."
         )
-    canceled: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Order)
-        .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
+    canceled = db.session.execute(
+        update(ORDERS)
+        .where(ORDERS.c.id == order.id, ORDERS.c.status == OrderStatus.AWAITING_PAYMENT)
         .values(status=OrderStatus.CANCELED)
-        .execution_options(synchronize_session=False)
-    )
-    if canceled.rowcount != 1:  # paid a moment ago by a concurrent payment
+        .returning(*ORDERS.c)
+    ).first()
+    if canceled is None:  # paid a moment ago by a concurrent payment
         raise O2OError(ErrorCode.ORDER_NOT_CANCELABLE)
+    events.record_columns(EventType.ORDER_CANCELED, events.columns_in(ORDERS, canceled), now)
     release_coupon(order, now, principal)
     store.commit()
     db.session.refresh(order)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from o2o import clock, store
+from o2o import clock, events, store
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Campaign, Coupon, CouponEvent
+from o2o.models import Campaign, Coupon, CouponEvent, table
 from o2o.principal import Principal
 from o2o.tokens import new_coupon_code
 from o2o.vocabulary import (
@@ -19,8 +19,11 @@ from o2o.vocabulary import (
     ClaimChannel,
     CouponStatus,
     ErrorCode,
+    EventType,
     Reason,
 )
+
+CAMPAIGNS = table(Campaign)
 
 _RETRIES = 8
 
@@ -39,7 +42,7 @@ def claim_coupon(principal: Principal, campaign_id: str, channel: ClaimChannel) 
 def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -> Coupon:
     now = clock.now()
     campaign = _claimable_campaign(campaign_id, now)
-    _spend_budget(campaign_id)
+    spent = _spend_budget(campaign_id)
     held = _held_within_limit(principal, campaign)
     valid_from, valid_until = campaign.coupon_window(now)
     coupon = Coupon(
@@ -55,6 +58,10 @@ def _claim_once(principal: Principal, campaign_id: str, channel: ClaimChannel) -
     )
     db.session.add(coupon)
     db.session.add(CouponEvent.of_claim(coupon, principal))
+    db.session.flush()  # the coupon's row as inserted (its defaults), for its event
+    events.record(EventType.COUPON_CLAIMED, coupon, now)
+    if spent["claimed_count"] >= spent["total_quantity"]:  # this claim took the last coupon
+        events.record_columns(EventType.CAMPAIGN_EXHAUSTED, spent, now)
     store.commit()
     return coupon
 
@@ -70,21 +77,23 @@ def _claimable_campaign(campaign_id: str, now: datetime) -> Campaign:
     return campaign
 
 
-def _spend_budget(campaign_id: str) -> None:
-    """Take one coupon from the budget by one conditional UPDATE; its row count decides."""
-    spent: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Campaign)
+def _spend_budget(campaign_id: str) -> dict[str, Any]:
+    """Take one coupon from the budget by one conditional UPDATE, which decides; the
+    campaign's row after it (the event of an exhaustion shows it)."""
+    spent = db.session.execute(
+        update(CAMPAIGNS)
         .where(
-            Campaign.id == campaign_id,
-            Campaign.status == CampaignStatus.ACTIVE,
-            Campaign.claimed_count < Campaign.total_quantity,
+            CAMPAIGNS.c.id == campaign_id,
+            CAMPAIGNS.c.status == CampaignStatus.ACTIVE,
+            CAMPAIGNS.c.claimed_count < CAMPAIGNS.c.total_quantity,
         )
-        .values(claimed_count=Campaign.claimed_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:
+        .values(claimed_count=CAMPAIGNS.c.claimed_count + 1)
+        .returning(*CAMPAIGNS.c)
+    ).first()
+    if spent is None:
         store.rollback()
         raise O2OError(ErrorCode.CAMPAIGN_EXHAUSTED)
+    return events.columns_in(CAMPAIGNS, spent)
 
 
 def _held_within_limit(principal: Principal, campaign: Campaign) -> int:

@@ -1,10 +1,12 @@
 """Housekeeping: the history caught up with time, and nothing kept past its use.
 
-Catching up — lapsed reservations released, lapsed coupons expired — is never needed for
-correctness (a lapsed reservation is released by whoever asks next, and reads show lapsed
-coupons as expired); it makes history and stats timely. It runs whenever the sandbox clock
-moves, and from `o2o housekeeping` (cron) on the service's clock. That command also deletes
-what has outlived its use: payment codes used or expired (service clock), and idempotency
+Catching up — due mock payments settled, lapsed reservations released, lapsed coupons
+expired — is never needed for correctness (a lapsed reservation is released by whoever asks
+next, a due payment settles when read, and reads show lapsed coupons as expired); it makes
+history, stats and events timely (each change writes its event as it is caught up with).
+It runs whenever the sandbox clock moves, on each worker tick (`sweep`), and from
+`o2o housekeeping` (cron) on the service's clock. That command also deletes what has
+outlived its use: payment codes used or expired (service clock), and idempotency
 records past their retention (`O2O_IDEMPOTENCY_TTL`, on the real clock, like the replay window).
 Each batch of at most BATCH rows is its own transaction, so no run holds locks for long.
 """
@@ -21,10 +23,11 @@ from sqlalchemy import ColumnElement, CursorResult, delete, or_, select
 
 from o2o import clock, store
 from o2o.extensions import Base, db
-from o2o.models import Coupon, IdempotencyRecord, Order, PaymentCode, sql_moment
+from o2o.models import Coupon, IdempotencyRecord, Order, Payment, PaymentCode, sql_moment
 from o2o.services.orders import expire_if_lapsed
+from o2o.services.payments.outcomes import settle_if_due
 from o2o.store import CouponMove
-from o2o.vocabulary import CouponEventType, CouponStatus, OrderStatus
+from o2o.vocabulary import CouponEventType, CouponStatus, OrderStatus, PaymentStatus
 
 BATCH = 1000
 
@@ -54,10 +57,27 @@ def _expire_lapsed_coupons(now: datetime) -> int:
     return sum(store.move_coupon(move) is not None for move in moves)
 
 
+def _settle_due_payments(now: datetime) -> int:
+    """Settle the pending mock payments whose delay has passed (each dated when it ended), so
+    that their events are written without anyone reading the payment."""
+    due = db.session.scalars(
+        select(Payment)
+        .where(Payment.status == PaymentStatus.PENDING, Payment.settles_at <= sql_moment(now))
+        .order_by(Payment.settles_at, Payment.id)
+        .limit(BATCH)
+    ).all()
+    return sum(settle_if_due(payment, now) for payment in due)
+
+
+def _batch(now: datetime) -> int:
+    # Payments first: one that settles pays its order before the order's lapse is looked at.
+    return _settle_due_payments(now) + _release_lapsed_orders(now) + _expire_lapsed_coupons(now)
+
+
 def catch_up(now: datetime) -> int:
     """Write what time has done up to `now`, in the caller's transaction; returns how much."""
     done = 0
-    while moved := _release_lapsed_orders(now) + _expire_lapsed_coupons(now):
+    while moved := _batch(now):
         done += moved
     return done
 
@@ -65,7 +85,7 @@ def catch_up(now: datetime) -> int:
 def sweep() -> int:
     """Catch up to the service's now, a batch per transaction; returns how much was written."""
     now = clock.now()
-    return _in_batches(lambda: _release_lapsed_orders(now) + _expire_lapsed_coupons(now))
+    return _in_batches(lambda: _batch(now))
 
 
 @dataclass(frozen=True)

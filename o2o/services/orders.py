@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from o2o import store
+from o2o import events, store
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Order
+from o2o.models import Order, sql_moment, table
 from o2o.principal import Principal
 from o2o.store import CouponMove, acted_by
-from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, Role
+from o2o.vocabulary import CouponEventType, ErrorCode, EventType, OrderStatus, Role
+
+ORDERS = table(Order)
 
 
 def check_access(principal: Principal, order: Order) -> None:
@@ -40,18 +41,19 @@ def expire_if_lapsed(order: Order, now: datetime) -> bool:
     """
     if order.status != OrderStatus.AWAITING_PAYMENT or now < order.expires_at:
         return False
-    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Order)
+    expired = db.session.execute(
+        update(ORDERS)
         .where(
-            Order.id == order.id,
-            Order.status == OrderStatus.AWAITING_PAYMENT,
-            Order.expires_at <= now,
+            ORDERS.c.id == order.id,
+            ORDERS.c.status == OrderStatus.AWAITING_PAYMENT,
+            ORDERS.c.expires_at <= sql_moment(now),
         )
         .values(status=OrderStatus.EXPIRED)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+        .returning(*ORDERS.c)
+    ).first()
+    if expired is None:
         return False
+    events.record_columns(EventType.ORDER_EXPIRED, events.columns_in(ORDERS, expired), now)
     set_committed_value(order, "status", OrderStatus.EXPIRED)
     release_coupon(order, now, None)
     return True

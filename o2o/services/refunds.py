@@ -6,15 +6,24 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
-from o2o import clock, store
+from o2o import clock, events, store
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Coupon, Order, Payment, Refund
+from o2o.models import Coupon, Order, Payment, Refund, table
 from o2o.principal import Principal
 from o2o.services.orders import check_access
 from o2o.store import CouponMove, acted_by
 from o2o.tokens import new_id
-from o2o.vocabulary import CouponEventType, ErrorCode, OrderStatus, PaymentStatus, RefundStatus
+from o2o.vocabulary import (
+    CouponEventType,
+    ErrorCode,
+    EventType,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+)
+
+ORDERS = table(Order)
 
 
 def refund_payment(
@@ -62,13 +71,7 @@ def _refund_free_order(
 ) -> Refund:
     """A full refund of a 0-fen payment (a 100 %-off coupon): no money moves, but the order is
     refunded and the coupon comes back, once. The order's conditional UPDATE decides."""
-    closed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Order)
-        .where(Order.id == payment.order_id, Order.status == OrderStatus.PAID)
-        .values(status=OrderStatus.REFUNDED)
-        .execution_options(synchronize_session=False)
-    )
-    if closed.rowcount != 1:
+    if not _set_order_status(payment.order_id, OrderStatus.REFUNDED, (OrderStatus.PAID,), now):
         store.rollback()
         raise _exceeds(0)
     _restore_coupon(payment.order, principal, now)
@@ -97,19 +100,37 @@ def _record(
         created_at=now,
     )
     db.session.add(refund)
+    db.session.flush()
+    events.record(EventType.REFUND_SUCCEEDED, refund, now)
     store.commit()
     return refund
 
 
 def _close_order(order: Order, fully: bool, principal: Principal, now: Any) -> None:
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(status=OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED)
-        .execution_options(synchronize_session=False)
-    )
+    if fully:
+        starts = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+        _set_order_status(order.id, OrderStatus.REFUNDED, starts, now)
+    else:  # a second partial refund leaves the order as it was: its event is refund.succeeded
+        _set_order_status(order.id, OrderStatus.PARTIALLY_REFUNDED, (OrderStatus.PAID,), now)
     if fully:
         _restore_coupon(order, principal, now)
+
+
+def _set_order_status(
+    order_id: str, status: OrderStatus, starts: tuple[OrderStatus, ...], now: Any
+) -> bool:
+    """Move the order to `status` from one of `starts`, with its event: conditional, so that
+    of two concurrent refunds only the one that moves it writes the event."""
+    moved = db.session.execute(
+        update(ORDERS)
+        .where(ORDERS.c.id == order_id, ORDERS.c.status.in_(starts))
+        .values(status=status)
+        .returning(*ORDERS.c)
+    ).first()
+    if moved is None:
+        return False
+    events.record_columns(EventType(f"order.{status}"), events.columns_in(ORDERS, moved), now)
+    return True
 
 
 def _restore_coupon(order: Order, principal: Principal, now: Any) -> None:

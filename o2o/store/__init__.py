@@ -17,12 +17,13 @@ from sqlalchemy import Table, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from o2o import events
 from o2o.extensions import db
 from o2o.models import Order
 from o2o.store import blocks, postgres, sqlite, transactions
-from o2o.store.params import CodeSpend, CouponMove, OrderPayment, Paid, acted_by, row_of
+from o2o.store.params import CodeSpend, CouponMove, EventIds, OrderPayment, Paid, acted_by, row_of
 from o2o.store.transactions import Guard, commit, guarded, rollback
-from o2o.vocabulary import Role
+from o2o.vocabulary import EventType, ObjectType, Role
 
 __all__ = [
     "CodeSpend",
@@ -48,28 +49,50 @@ def writes_in_one_statement() -> bool:
     return bool(db.session.get_bind().dialect.name == "postgresql")
 
 
+def _row_type(table: Table, values: dict[str, Any]) -> tuple[EventType | None, list[str]]:
+    """The event a new row writes (None for a kind of row without events) and its id slot."""
+    kind = events.object_type_of(table)
+    if kind is None:
+        return None, []
+    return events.inserted_type(kind, values), [kind]
+
+
 def move_coupon(move: CouponMove, row: tuple[Table, dict[str, Any]] | None = None) -> str | None:
-    """Move a coupon if it still stands where the move starts, with its history row, counter
-    and `row` (a whole row to insert with it). Returns the coupon's campaign id, or None
-    (having written nothing) when another transaction moved it first."""
-    result: str | None = _composition().move_coupon(db.session, move, row)
+    """Move a coupon if it still stands where the move starts, with its history row, event,
+    counter and `row` (a whole row to insert with it, with its event). Returns the coupon's
+    campaign id, or None (having written nothing) when another transaction moved it first."""
+    row_type, slots = _row_type(*row) if row is not None else (None, [])
+    ids = EventIds.fresh(ObjectType.COUPON, *slots)
+    with_type = None if row is None else (*row, row_type)
+    result: str | None = _composition().move_coupon(db.session, move, ids, with_type)
     return result
+
+
+def insert_row(table: Table, values: dict[str, Any]) -> None:
+    """Insert a whole row (`row_of` a new order, payment, …) with its event: one statement on
+    PostgreSQL, so also in a use case whose statements commit themselves."""
+    row_type, slots = _row_type(table, values)
+    ids = EventIds.fresh(*slots)
+    _composition().insert_row(db.session, table, values, row_type, ids)
 
 
 def pay_at_till(
     pay: OrderPayment, spend: CodeSpend, move: CouponMove, payment: dict[str, Any]
 ) -> Paid | None:
     """A successful clerk_scan payment with nothing read first: spend the payment code, pay
-    the order, redeem its coupon, insert `payment` (amount and payer filled in). None, with
-    nothing written, when the code, the order or this clerk does not qualify."""
-    paid: Paid | None = _composition().pay_at_till(db.session, pay, spend, move, payment)
+    the order, redeem its coupon, insert `payment` (amount and payer filled in), with the
+    events of the order, the coupon and the payment. None, with nothing written, when the
+    code, the order or this clerk does not qualify."""
+    ids = EventIds.fresh(ObjectType.ORDER, ObjectType.COUPON, ObjectType.PAYMENT)
+    paid: Paid | None = _composition().pay_at_till(db.session, pay, spend, move, payment, ids)
     return paid
 
 
 def pay_order_unread(pay: OrderPayment, role: Role | None) -> Any:
     """Pay the order if every payable predicate holds (for `role`; None: the caller was
-    checked already): the order's row, or None."""
-    return db.session.execute(_pay_order(role), pay.bind()).one_or_none()
+    checked already), with its `order.paid` event: the order's row, or None."""
+    ids = EventIds.fresh(ObjectType.ORDER)
+    return _composition().pay_order_unread(db.session, pay, ids, role)
 
 
 def spend_code(spend: CodeSpend) -> str | None:
@@ -89,7 +112,6 @@ class Verdict:
         return self.predicates[name]
 
 
-_pay_order = functools.cache(blocks.pay_order)
 _spend_code = functools.cache(blocks.spend_code)
 
 

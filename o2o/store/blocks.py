@@ -16,21 +16,33 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
+    Text,
     Update,
     bindparam,
+    cast,
+    false,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
 )
 
-from o2o.models import Campaign, Coupon, CouponEvent, Order, Payment, PaymentCode, table
-from o2o.store.params import CodeSpend, CouponMove, OrderPayment, bind_name, row_param
-from o2o.vocabulary import COUPON_MOVES, CouponEventType, CouponStatus, OrderStatus, Role
+from o2o.models import Campaign, Coupon, CouponEvent, Event, Order, Payment, PaymentCode, table
+from o2o.store.params import CodeSpend, CouponMove, EventIds, OrderPayment, bind_name, row_param
+from o2o.vocabulary import (
+    COUPON_MOVES,
+    CouponEventType,
+    CouponStatus,
+    EventType,
+    OrderStatus,
+    Role,
+)
 
 COUPONS, HISTORY, CAMPAIGNS = table(Coupon), table(CouponEvent), table(Campaign)
 ORDERS, PAYMENTS, CODES = table(Order), table(Payment), table(PaymentCode)
+EVENTS = table(Event)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ PAID_COLUMNS = ("id", "store_id", "coupon_code", "payable_amount")
 
 def coupon_transition(event: CouponEventType, after: FromClause | None = None) -> Update:
     """UPDATE the coupon along its move, only if it still stands where the move starts (and,
-    with `after`, only if that earlier block returned a row). Returns code and campaign."""
+    with `after`, only if that earlier block returned a row). Returns the coupon's row (every
+    column: its event's object)."""
     rule, (starts, ends) = MOVES[event], COUPON_MOVES[event]
     if rule.by_holder:
         match = COUPONS.c.order_id == CouponMove.param("order_id", COUPONS.c.order_id.type)
@@ -107,12 +120,7 @@ def coupon_transition(event: CouponEventType, after: FromClause | None = None) -
         column: None if field is None else CouponMove.param(field, COUPONS.c[column].type)
         for column, field in rule.sets
     }
-    return (
-        update(COUPONS)
-        .where(*where)
-        .values(status=ends, **values)
-        .returning(*(COUPONS.c[column] for column in MOVED_COLUMNS))
-    )
+    return update(COUPONS).where(*where).values(status=ends, **values).returning(*COUPONS.c)
 
 
 _HISTORY_FIELDS = ("at", "actor_role", "actor_id", "store_id", "order_id")
@@ -202,8 +210,8 @@ def the_order() -> ColumnElement[bool]:
 
 
 def pay_order(role: Role | None, payer: ColumnElement[Any] | None = None) -> Update:
-    """UPDATE the order as paid if every payable predicate holds; returns what the payment
-    needs and who paid (`payer`, else the bound payer_id)."""
+    """UPDATE the order as paid if every payable predicate holds; returns the order's row
+    (every column: its event's object) and who paid (`payer`, else the bound payer_id)."""
     if payer is None:
         payer = OrderPayment.param("payer_id", ORDERS.c.shopper_id.type)
     return (
@@ -214,5 +222,35 @@ def pay_order(role: Role | None, payer: ColumnElement[Any] | None = None) -> Upd
             paid_at=OrderPayment.param("at", ORDERS.c.paid_at.type),
             shopper_id=func.coalesce(ORDERS.c.shopper_id, payer),
         )
-        .returning(*(ORDERS.c[column] for column in PAID_COLUMNS), payer.label("payer_id"))
+        .returning(*ORDERS.c, payer.label("payer_id"))
     )
+
+
+def _quoted(name: str) -> ColumnElement[Any]:
+    return literal_column(f"'{name}'")  # a column key or a vocabulary value: never input
+
+
+def row_json(table_: Table, changed: FromClause) -> ColumnElement[Any]:
+    """PostgreSQL: the changed row as the JSON text an event keeps (o2o.events.snapshot's):
+    each of the table's columns by key, from the block that returned them."""
+    pairs = [part for c in table_.c for part in (_quoted(c.key), changed.c[c.name])]
+    return cast(func.json_build_object(*pairs), Text)
+
+
+def event_insert(
+    type_: EventType, table_: Table, changed: FromClause, at: ColumnElement[Any]
+) -> Insert:
+    """PostgreSQL: INSERT the event of the change block `changed` made (none if it returned no
+    row), its id bound (EventIds, by the object's kind), dated `at`."""
+    kind = type_.object_type
+    (key,) = table_.primary_key.columns
+    values = {
+        "id": EventIds.param(kind, EVENTS.c.id.type),
+        "type": _quoted(type_),
+        "created_at": at,
+        "object_type": _quoted(kind),
+        "object_id": changed.c[key.name],
+        "data": row_json(table_, changed),
+        "dispatched": false(),  # not the column's Python default: a bound value in each CTE
+    }
+    return insert(EVENTS).from_select(list(values), select(*values.values()).select_from(changed))

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import BindParameter, Table, bindparam
 from sqlalchemy.types import TypeEngine
 
+from o2o.events import new_event_id
 from o2o.vocabulary import ActorRole, CouponEventType
 
 
@@ -104,6 +105,23 @@ class CodeSpend(Params):
 
     code_hash: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class EventIds(Params):
+    """The ids of the events a hot statement may write, one per kind of row it can change
+    (drawn in Python before the statement, whichever composition runs it, and bound)."""
+
+    scope: ClassVar[str] = "event"
+
+    coupon: str | None = None
+    order: str | None = None
+    payment: str | None = None
+
+    @classmethod
+    def fresh(cls, *slots: str) -> EventIds:
+        """New ids for `slots` (ObjectType values: coupon, order, payment)."""
+        return cls(**{slot: new_event_id() for slot in slots})
 
 
 @dataclass(frozen=True)

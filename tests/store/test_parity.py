@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from o2o import store, tokens
+from o2o import events, store, tokens
 from o2o.extensions import db
-from o2o.models import Campaign, Coupon, CouponEvent, Order, Payment, Refund
+from o2o.models import Campaign, Coupon, CouponEvent, Event, Order, Payment, Refund
 from tests.builders import ADMIN_KEY, Api
 from tests.conftest import build_app
 
@@ -87,6 +87,19 @@ def expiry(api: Api) -> None:
     api.clock(advance_seconds=2 * 86400)
 
 
+def settle_on_clock_move(api: Api) -> None:
+    sale = api.reserved_sale()
+    paying = api.pay(sale["order"], sale["shopper"], sale["clerk"], outcome="user_paying")
+    assert paying.get_json()["status"] == "pending"
+    api.clock(advance_seconds=60)
+
+
+def decline(api: Api) -> None:
+    sale = api.reserved_sale()
+    declined = api.pay(sale["order"], sale["shopper"], sale["clerk"], outcome="declined")
+    assert declined.get_json()["status"] == "failed"
+
+
 SCENARIOS: dict[str, Scenario] = {
     fn.__name__: fn
     for fn in (
@@ -101,9 +114,20 @@ SCENARIOS: dict[str, Scenario] = {
         partial_refund,
         full_refund_restores,
         expiry,
+        settle_on_clock_move,
+        decline,
     )
 }
-TABLES = (Campaign, Coupon, CouponEvent, Order, Payment, Refund)
+TABLES = (Campaign, Coupon, CouponEvent, Order, Payment, Refund, Event)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """A row's columns; an event's `data` as the columns it restores to (PostgreSQL's JSON
+    text and Python's differ in spacing and trailing zeros, never in what they hold)."""
+    columns = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    if isinstance(row, Event):
+        columns["data"] = events.columns_of(events.restore(row))
+    return columns
 
 
 def rows_after(app: Flask, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -119,7 +143,7 @@ def rows_after(app: Flask, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) 
     with app.app_context():
         return {
             model.__tablename__: [
-                {c.key: getattr(row, c.key) for c in model.__table__.columns}
+                _columns(row)
                 for row in db.session.scalars(select(model).order_by(*model.__table__.primary_key))
             ]
             for model in TABLES

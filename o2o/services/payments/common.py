@@ -8,7 +8,6 @@ from datetime import datetime
 
 from o2o import gateway, store
 from o2o.errors import O2OError, field_error
-from o2o.extensions import db
 from o2o.models import Order, Payment, table
 from o2o.principal import Principal
 from o2o.services.orders import expire_if_lapsed
@@ -119,6 +118,6 @@ def pay_carefully(request: PaymentRequest, answer: gateway.Answer | None) -> Pay
         payment.payer_id = request.principal.shopper_id
     if answer is not None:
         apply(payment, answer, request.now)
-    db.session.execute(PAYMENTS.insert(), row_of(payment))
+    store.insert_row(PAYMENTS, row_of(payment))  # with its payment.<status> event
     store.commit()
     return payment

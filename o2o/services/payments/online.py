@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from o2o import store
-from o2o.extensions import db
 from o2o.models import Payment
 from o2o.services.payments.common import PAYMENTS, PaymentRequest, charge
 from o2o.services.payments.outcomes import redeem
@@ -30,6 +29,6 @@ def _pay_without_reading(request: PaymentRequest) -> Payment | None:
     if order.coupon_code:
         redeem(payment, order.store_id, request.now, row=(PAYMENTS, row_of(payment)))
     else:
-        db.session.execute(PAYMENTS.insert(), row_of(payment))
+        store.insert_row(PAYMENTS, row_of(payment))
     store.commit()
     return payment

@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import CursorResult, update
 
-from o2o import clock, gateway, store
+from o2o import clock, events, gateway, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment
 from o2o.principal import Principal
 from o2o.services.payments.common import PaymentRequest, pay_carefully
 from o2o.services.payments.outcomes import apply
-from o2o.vocabulary import ErrorCode, PaymentFlow, PaymentStatus
+from o2o.vocabulary import ErrorCode, EventType, PaymentFlow, PaymentStatus
 
 
 def await_shopper(request: PaymentRequest) -> Payment:
@@ -42,5 +42,8 @@ def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Paym
         raise O2OError(ErrorCode.PAYMENT_NOT_PENDING)
     db.session.refresh(payment)
     apply(payment, gateway.charge(outcome), now)
+    if payment.status != PaymentStatus.PENDING:  # still pending (user_paying): no change yet
+        db.session.flush()
+        events.record(EventType(f"payment.{payment.status}"), payment, now)
     store.commit()
     return payment

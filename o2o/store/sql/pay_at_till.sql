@@ -23,18 +23,37 @@ WHERE coupons.code = orders.coupon_code
     AND (EXISTS (SELECT code_owner.shopper_id
 FROM code_owner))
     RETURNING orders.id,
+    orders.channel,
     orders.store_id,
-    orders.coupon_code,
+    orders.shopper_id,
+    orders.clerk_id,
+    orders.amount,
+    orders.discount_amount,
     orders.payable_amount,
+    orders.coupon_code,
+    orders.status,
+    orders.created_at,
+    orders.expires_at,
+    orders.paid_at,
     (SELECT code_owner.shopper_id
 FROM code_owner) AS payer_id),
+paid_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__order)s::VARCHAR AS anon_1,
+    'order.paid',
+    %(pay__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_2,
+    'order',
+    paid.id AS id,
+    CAST(json_build_object('id', paid.id, 'channel', paid.channel, 'store_id', paid.store_id, 'shopper_id', paid.shopper_id, 'clerk_id', paid.clerk_id, 'amount', paid.amount, 'discount_amount', paid.discount_amount, 'payable_amount', paid.payable_amount, 'coupon_code', paid.coupon_code, 'status', paid.status, 'created_at', paid.created_at, 'expires_at', paid.expires_at, 'paid_at', paid.paid_at) AS TEXT) AS json_build_object_1,
+    false AS anon_3
+FROM paid),
 spent AS
 (UPDATE payment_codes
     SET used_at=%(spend__at)s::TIMESTAMP WITHOUT TIME ZONE
     WHERE payment_codes.code_hash = %(spend__code_hash)s::VARCHAR
     AND payment_codes.used_at IS NULL
     AND payment_codes.expires_at > %(spend__at)s::TIMESTAMP WITHOUT TIME ZONE
-    AND (EXISTS (SELECT paid.id, paid.store_id, paid.coupon_code, paid.payable_amount, paid.payer_id
+    AND (EXISTS (SELECT paid.id, paid.channel, paid.store_id, paid.shopper_id, paid.clerk_id, paid.amount, paid.discount_amount, paid.payable_amount, paid.coupon_code, paid.status, paid.created_at, paid.expires_at, paid.paid_at, paid.payer_id
 FROM paid)) RETURNING payment_codes.shopper_id),
 redeemed_coupon AS
 (UPDATE coupons
@@ -45,17 +64,41 @@ redeemed_coupon AS
     redeemed_flow=%(move__redeemed_flow)s::VARCHAR
     WHERE coupons.order_id = %(move__order_id)s::VARCHAR
     AND coupons.status = %(status_3)s::VARCHAR
-    AND (EXISTS (SELECT paid.id, paid.store_id, paid.coupon_code, paid.payable_amount, paid.payer_id
-FROM paid)) RETURNING coupons.code, coupons.campaign_id),
+    AND (EXISTS (SELECT paid.id, paid.channel, paid.store_id, paid.shopper_id, paid.clerk_id, paid.amount, paid.discount_amount, paid.payable_amount, paid.coupon_code, paid.status, paid.created_at, paid.expires_at, paid.paid_at, paid.payer_id
+FROM paid))
+    RETURNING coupons.code,
+    coupons.campaign_id,
+    coupons.shopper_id,
+    coupons.claim_seq,
+    coupons.status,
+    coupons.claim_channel,
+    coupons.claimed_at,
+    coupons.valid_from,
+    coupons.valid_until,
+    coupons.redeemed_at,
+    coupons.order_id,
+    coupons.store_id,
+    coupons.redeemed_by,
+    coupons.redeemed_flow),
 redeemed_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT redeemed_coupon.code AS code,
-    %(move__event)s::VARCHAR AS anon_1,
-    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_2,
-    %(move__actor_role)s::VARCHAR AS anon_3,
-    %(move__actor_id)s::VARCHAR AS anon_4,
-    %(move__store_id)s::VARCHAR AS anon_5,
-    %(move__order_id)s::VARCHAR AS anon_6
+    %(move__event)s::VARCHAR AS anon_4,
+    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_5,
+    %(move__actor_role)s::VARCHAR AS anon_6,
+    %(move__actor_id)s::VARCHAR AS anon_7,
+    %(move__store_id)s::VARCHAR AS anon_8,
+    %(move__order_id)s::VARCHAR AS anon_9
+FROM redeemed_coupon),
+redeemed_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__coupon)s::VARCHAR AS anon_10,
+    'coupon.redeemed',
+    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_11,
+    'coupon',
+    redeemed_coupon.code AS code,
+    CAST(json_build_object('code', redeemed_coupon.code, 'campaign_id', redeemed_coupon.campaign_id, 'shopper_id', redeemed_coupon.shopper_id, 'claim_seq', redeemed_coupon.claim_seq, 'status', redeemed_coupon.status, 'claim_channel', redeemed_coupon.claim_channel, 'claimed_at', redeemed_coupon.claimed_at, 'valid_from', redeemed_coupon.valid_from, 'valid_until', redeemed_coupon.valid_until, 'redeemed_at', redeemed_coupon.redeemed_at, 'order_id', redeemed_coupon.order_id, 'store_id', redeemed_coupon.store_id, 'redeemed_by', redeemed_coupon.redeemed_by, 'redeemed_flow', redeemed_coupon.redeemed_flow) AS TEXT) AS json_build_object_2,
+    false AS anon_3
 FROM redeemed_coupon),
 redeemed_counted AS
 (UPDATE campaigns
@@ -63,21 +106,45 @@ redeemed_counted AS
     WHERE campaigns.id = redeemed_coupon.campaign_id),
 added AS
 (INSERT INTO payments (id, order_id, method, flow, amount, status, failure_code, payer_id, clerk_id, pending_outcome, settles_at, created_at, succeeded_at, refunded_amount)
-    SELECT %(payments__id)s::VARCHAR AS anon_7,
-    %(payments__order_id)s::VARCHAR AS anon_8,
-    %(payments__method)s::VARCHAR AS anon_9,
-    %(payments__flow)s::VARCHAR AS anon_10,
+    SELECT %(payments__id)s::VARCHAR AS anon_12,
+    %(payments__order_id)s::VARCHAR AS anon_13,
+    %(payments__method)s::VARCHAR AS anon_14,
+    %(payments__flow)s::VARCHAR AS anon_15,
     paid.payable_amount AS payable_amount,
-    %(payments__status)s::VARCHAR AS anon_11,
-    %(payments__failure_code)s::VARCHAR AS anon_12,
+    %(payments__status)s::VARCHAR AS anon_16,
+    %(payments__failure_code)s::VARCHAR AS anon_17,
     paid.payer_id AS payer_id,
-    %(payments__clerk_id)s::VARCHAR AS anon_13,
-    %(payments__pending_outcome)s::VARCHAR AS anon_14,
-    %(payments__settles_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_15,
-    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_16,
-    %(payments__succeeded_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_17,
-    %(payments__refunded_amount)s::INTEGER AS anon_18
-FROM paid)
+    %(payments__clerk_id)s::VARCHAR AS anon_18,
+    %(payments__pending_outcome)s::VARCHAR AS anon_19,
+    %(payments__settles_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_20,
+    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_21,
+    %(payments__succeeded_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_22,
+    %(payments__refunded_amount)s::INTEGER AS anon_23
+FROM paid
+    RETURNING payments.id,
+    payments.order_id,
+    payments.method,
+    payments.flow,
+    payments.amount,
+    payments.status,
+    payments.failure_code,
+    payments.payer_id,
+    payments.clerk_id,
+    payments.pending_outcome,
+    payments.settles_at,
+    payments.created_at,
+    payments.succeeded_at,
+    payments.refunded_amount),
+added_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__payment)s::VARCHAR AS anon_24,
+    'payment.succeeded',
+    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_25,
+    'payment',
+    added.id AS id,
+    CAST(json_build_object('id', added.id, 'order_id', added.order_id, 'method', added.method, 'flow', added.flow, 'amount', added.amount, 'status', added.status, 'failure_code', added.failure_code, 'payer_id', added.payer_id, 'clerk_id', added.clerk_id, 'pending_outcome', added.pending_outcome, 'settles_at', added.settles_at, 'created_at', added.created_at, 'succeeded_at', added.succeeded_at, 'refunded_amount', added.refunded_amount) AS TEXT) AS json_build_object_3,
+    false AS anon_3
+FROM added)
  SELECT paid.coupon_code, paid.payable_amount, paid.payer_id, (SELECT redeemed_coupon.campaign_id
 FROM redeemed_coupon) AS campaign_id
 FROM paid

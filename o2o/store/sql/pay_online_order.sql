@@ -14,7 +14,16 @@ WHERE coupons.code = orders.coupon_code
     AND coupons.status = %(status_2)s::VARCHAR
     AND coupons.order_id = orders.id)))
     RETURNING orders.id,
+    orders.channel,
     orders.store_id,
-    orders.coupon_code,
+    orders.shopper_id,
+    orders.clerk_id,
+    orders.amount,
+    orders.discount_amount,
     orders.payable_amount,
+    orders.coupon_code,
+    orders.status,
+    orders.created_at,
+    orders.expires_at,
+    orders.paid_at,
     %(pay__payer_id)s::VARCHAR AS payer_id

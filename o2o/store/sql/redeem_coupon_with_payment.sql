@@ -9,7 +9,19 @@ WITH moved AS
     WHERE coupons.order_id = %(move__order_id)s::VARCHAR
     AND coupons.status = %(status_1)s::VARCHAR
     RETURNING coupons.code,
-    coupons.campaign_id),
+    coupons.campaign_id,
+    coupons.shopper_id,
+    coupons.claim_seq,
+    coupons.status,
+    coupons.claim_channel,
+    coupons.claimed_at,
+    coupons.valid_from,
+    coupons.valid_until,
+    coupons.redeemed_at,
+    coupons.order_id,
+    coupons.store_id,
+    coupons.redeemed_by,
+    coupons.redeemed_flow),
 redeemed_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT moved.code AS code,
@@ -20,26 +32,36 @@ redeemed_logged AS
     %(move__store_id)s::VARCHAR AS anon_5,
     %(move__order_id)s::VARCHAR AS anon_6
 FROM moved),
+redeemed_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__coupon)s::VARCHAR AS anon_7,
+    'coupon.redeemed',
+    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_8,
+    'coupon',
+    moved.code AS code,
+    CAST(json_build_object('code', moved.code, 'campaign_id', moved.campaign_id, 'shopper_id', moved.shopper_id, 'claim_seq', moved.claim_seq, 'status', moved.status, 'claim_channel', moved.claim_channel, 'claimed_at', moved.claimed_at, 'valid_from', moved.valid_from, 'valid_until', moved.valid_until, 'redeemed_at', moved.redeemed_at, 'order_id', moved.order_id, 'store_id', moved.store_id, 'redeemed_by', moved.redeemed_by, 'redeemed_flow', moved.redeemed_flow) AS TEXT) AS json_build_object_1,
+    false AS anon_9
+FROM moved),
 redeemed_counted AS
 (UPDATE campaigns
     SET redeemed_count=(campaigns.redeemed_count + %(redeemed_count_1)s::INTEGER) FROM moved
     WHERE campaigns.id = moved.campaign_id),
 added AS
 (INSERT INTO payments (id, order_id, method, flow, amount, status, failure_code, payer_id, clerk_id, pending_outcome, settles_at, created_at, succeeded_at, refunded_amount)
-    SELECT %(payments__id)s::VARCHAR AS anon_7,
-    %(payments__order_id)s::VARCHAR AS anon_8,
-    %(payments__method)s::VARCHAR AS anon_9,
-    %(payments__flow)s::VARCHAR AS anon_10,
-    %(payments__amount)s::INTEGER AS anon_11,
-    %(payments__status)s::VARCHAR AS anon_12,
-    %(payments__failure_code)s::VARCHAR AS anon_13,
-    %(payments__payer_id)s::VARCHAR AS anon_14,
-    %(payments__clerk_id)s::VARCHAR AS anon_15,
-    %(payments__pending_outcome)s::VARCHAR AS anon_16,
-    %(payments__settles_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_17,
-    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_18,
-    %(payments__succeeded_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_19,
-    %(payments__refunded_amount)s::INTEGER AS anon_20
+    SELECT %(payments__id)s::VARCHAR AS anon_10,
+    %(payments__order_id)s::VARCHAR AS anon_11,
+    %(payments__method)s::VARCHAR AS anon_12,
+    %(payments__flow)s::VARCHAR AS anon_13,
+    %(payments__amount)s::INTEGER AS anon_14,
+    %(payments__status)s::VARCHAR AS anon_15,
+    %(payments__failure_code)s::VARCHAR AS anon_16,
+    %(payments__payer_id)s::VARCHAR AS anon_17,
+    %(payments__clerk_id)s::VARCHAR AS anon_18,
+    %(payments__pending_outcome)s::VARCHAR AS anon_19,
+    %(payments__settles_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_20,
+    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_21,
+    %(payments__succeeded_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_22,
+    %(payments__refunded_amount)s::INTEGER AS anon_23
 FROM moved)
  SELECT moved.campaign_id
 FROM moved

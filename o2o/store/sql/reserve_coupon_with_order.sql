@@ -6,7 +6,19 @@ WITH moved AS
     WHERE coupons.code = %(move__code)s::VARCHAR
     AND coupons.status = %(status_1)s::VARCHAR
     RETURNING coupons.code,
-    coupons.campaign_id),
+    coupons.campaign_id,
+    coupons.shopper_id,
+    coupons.claim_seq,
+    coupons.status,
+    coupons.claim_channel,
+    coupons.claimed_at,
+    coupons.valid_from,
+    coupons.valid_until,
+    coupons.redeemed_at,
+    coupons.order_id,
+    coupons.store_id,
+    coupons.redeemed_by,
+    coupons.redeemed_flow),
 reserved_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT moved.code AS code,
@@ -17,21 +29,31 @@ reserved_logged AS
     %(move__store_id)s::VARCHAR AS anon_5,
     %(move__order_id)s::VARCHAR AS anon_6
 FROM moved),
+reserved_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__coupon)s::VARCHAR AS anon_7,
+    'coupon.reserved',
+    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_8,
+    'coupon',
+    moved.code AS code,
+    CAST(json_build_object('code', moved.code, 'campaign_id', moved.campaign_id, 'shopper_id', moved.shopper_id, 'claim_seq', moved.claim_seq, 'status', moved.status, 'claim_channel', moved.claim_channel, 'claimed_at', moved.claimed_at, 'valid_from', moved.valid_from, 'valid_until', moved.valid_until, 'redeemed_at', moved.redeemed_at, 'order_id', moved.order_id, 'store_id', moved.store_id, 'redeemed_by', moved.redeemed_by, 'redeemed_flow', moved.redeemed_flow) AS TEXT) AS json_build_object_1,
+    false AS anon_9
+FROM moved),
 added AS
 (INSERT INTO orders (id, channel, store_id, shopper_id, clerk_id, amount, discount_amount, payable_amount, coupon_code, status, created_at, expires_at, paid_at)
-    SELECT %(orders__id)s::VARCHAR AS anon_7,
-    %(orders__channel)s::VARCHAR AS anon_8,
-    %(orders__store_id)s::VARCHAR AS anon_9,
-    %(orders__shopper_id)s::VARCHAR AS anon_10,
-    %(orders__clerk_id)s::VARCHAR AS anon_11,
-    %(orders__amount)s::INTEGER AS anon_12,
-    %(orders__discount_amount)s::INTEGER AS anon_13,
-    %(orders__payable_amount)s::INTEGER AS anon_14,
-    %(orders__coupon_code)s::VARCHAR AS anon_15,
-    %(orders__status)s::VARCHAR AS anon_16,
-    %(orders__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_17,
-    %(orders__expires_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_18,
-    %(orders__paid_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_19
+    SELECT %(orders__id)s::VARCHAR AS anon_10,
+    %(orders__channel)s::VARCHAR AS anon_11,
+    %(orders__store_id)s::VARCHAR AS anon_12,
+    %(orders__shopper_id)s::VARCHAR AS anon_13,
+    %(orders__clerk_id)s::VARCHAR AS anon_14,
+    %(orders__amount)s::INTEGER AS anon_15,
+    %(orders__discount_amount)s::INTEGER AS anon_16,
+    %(orders__payable_amount)s::INTEGER AS anon_17,
+    %(orders__coupon_code)s::VARCHAR AS anon_18,
+    %(orders__status)s::VARCHAR AS anon_19,
+    %(orders__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_20,
+    %(orders__expires_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_21,
+    %(orders__paid_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_22
 FROM moved)
  SELECT moved.campaign_id
 FROM moved

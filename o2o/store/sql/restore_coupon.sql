@@ -10,7 +10,19 @@ WITH moved AS
     WHERE coupons.order_id = %(move__order_id)s::VARCHAR
     AND coupons.status = %(status_1)s::VARCHAR
     RETURNING coupons.code,
-    coupons.campaign_id),
+    coupons.campaign_id,
+    coupons.shopper_id,
+    coupons.claim_seq,
+    coupons.status,
+    coupons.claim_channel,
+    coupons.claimed_at,
+    coupons.valid_from,
+    coupons.valid_until,
+    coupons.redeemed_at,
+    coupons.order_id,
+    coupons.store_id,
+    coupons.redeemed_by,
+    coupons.redeemed_flow),
 restored_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT moved.code AS code,
@@ -20,6 +32,16 @@ restored_logged AS
     %(move__actor_id)s::VARCHAR AS anon_4,
     %(move__store_id)s::VARCHAR AS anon_5,
     %(move__order_id)s::VARCHAR AS anon_6
+FROM moved),
+restored_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__coupon)s::VARCHAR AS anon_7,
+    'coupon.restored',
+    %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_8,
+    'coupon',
+    moved.code AS code,
+    CAST(json_build_object('code', moved.code, 'campaign_id', moved.campaign_id, 'shopper_id', moved.shopper_id, 'claim_seq', moved.claim_seq, 'status', moved.status, 'claim_channel', moved.claim_channel, 'claimed_at', moved.claimed_at, 'valid_from', moved.valid_from, 'valid_until', moved.valid_until, 'redeemed_at', moved.redeemed_at, 'order_id', moved.order_id, 'store_id', moved.store_id, 'redeemed_by', moved.redeemed_by, 'redeemed_flow', moved.redeemed_flow) AS TEXT) AS json_build_object_1,
+    false AS anon_9
 FROM moved),
 restored_counted AS
 (UPDATE campaigns
