@@ -1,5 +1,5 @@
-"""What the worker tests share: an event written the way a use case writes it, and processes
-(`o2o worker`, a live server) started with pinned settings and stopped by pid."""
+"""What the worker tests share: an event the service writes, and `o2o worker` processes started
+with pinned settings and stopped by pid."""
 
 from __future__ import annotations
 
@@ -9,21 +9,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from o2o import store
-from o2o.events import record
-from o2o.extensions import db
-from o2o.models import Campaign
-from o2o.vocabulary import EventType
+from o2o.client import InProcess, Service
+from tests.builders import ADMIN_KEY
 from tests.live import subprocess_environment
 
 
-def campaign_created(app: Flask, campaign_id: str) -> str:
-    """Write the campaign's `campaign.created` event and commit it, as its use case does; its id."""
-    with app.app_context():
-        event = record(EventType.CAMPAIGN_CREATED, db.session.get_one(Campaign, campaign_id))
-        event_id = event.id
-        store.commit()
-    return event_id
+def campaign_event(caller: Service) -> str:
+    """Make a campaign through the API; the id of the `campaign.created` event it wrote."""
+    campaign = caller.campaign()
+    listed = caller.get("/events?type=campaign.created&limit=200")["items"]
+    (event,) = [e for e in listed if e["data"]["object"]["id"] == campaign.id]
+    return str(event["id"])
 
 
 def worker_environment(database_url: str, **env: str) -> dict[str, str]:
@@ -59,3 +55,8 @@ def stop(process: subprocess.Popen[bytes]) -> int:
             process.kill()
             process.wait(timeout=5)
     return int(process.returncode)
+
+
+def admin(app: Flask) -> Service:
+    """The pinned admin of an app in process."""
+    return Service(InProcess(app.test_client()), ADMIN_KEY)

@@ -13,9 +13,8 @@ import pytest
 
 from o2o.client import OverHttp, Service
 from o2o.testing.webhooks import Receiver
-from tests.conftest import build_app
 from tests.live import O2O, free_port, live_server, serving, subprocess_environment
-from tests.worker.support import campaign_created, start_worker, stop, worker_environment
+from tests.worker.support import campaign_event, start_worker, stop, worker_environment
 
 ADMIN = "embedded-admin-key"
 BOUND = 30.0
@@ -36,9 +35,7 @@ def test_o2o_run_delivers_a_webhook_with_no_other_process(tmp_path: Path) -> Non
     settings = {"O2O_SANDBOX": "1", "O2O_ADMIN_KEY": ADMIN, "O2O_WORKER_POLL_SECONDS": "0.05"}
     with Receiver() as receiver, live_server(tmp_path, seed=False, **settings) as base:
         register(base, receiver)
-        app = build_app(sqlite_url(tmp_path), O2O_ADMIN_KEY=ADMIN)
-        campaign = Service(OverHttp(base), ADMIN).campaign()
-        event_id = campaign_created(app, campaign.id)
+        event_id = campaign_event(Service(OverHttp(base), ADMIN))
 
         assert receiver.wait_until(lambda: bool(receiver.received()), BOUND)
 
@@ -73,8 +70,7 @@ def test_with_o2o_embedded_worker_0_a_separate_worker_delivers(tmp_path: Path) -
         register(base, receiver)
         worker = start_worker(tmp_path, worker_environment(sqlite_url(tmp_path)), "worker")
         try:
-            app = build_app(sqlite_url(tmp_path), O2O_ADMIN_KEY=ADMIN)
-            event_id = campaign_created(app, Service(OverHttp(base), ADMIN).campaign().id)
+            event_id = campaign_event(Service(OverHttp(base), ADMIN))
             assert receiver.wait_until(lambda: bool(receiver.received()), BOUND)
         finally:
             assert stop(worker) == 0

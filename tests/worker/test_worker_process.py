@@ -20,7 +20,7 @@ from o2o.testing.webhooks import Delivery, Receiver
 from o2o.worker import sqlite_lock_path
 from tests.builders import Api
 from tests.conftest import build_app
-from tests.worker.support import campaign_created, start_worker, stop, worker_environment
+from tests.worker.support import admin, campaign_event, start_worker, stop, worker_environment
 
 BOUND = 30.0  # seconds: no wait in these tests lasts longer
 
@@ -104,7 +104,7 @@ def test_sigterm_lets_the_attempt_in_hand_finish_and_be_recorded_then_exits_0(
     holding = Holding()
     with Receiver(handlers=[holding]) as receiver:
         registered(app, receiver)
-        event_id = campaign_created(app, Api(app.test_client()).campaign()["id"])
+        event_id = campaign_event(admin(app))
         worker = start_worker(
             tmp_path, worker_environment(app.config["SQLALCHEMY_DATABASE_URI"]), "worker"
         )
@@ -134,7 +134,7 @@ def test_an_attempt_held_by_a_worker_killed_with_9_is_delivered_by_the_other_aft
     )
     with Receiver(handlers=[holding]) as receiver:
         registered(pg_app, receiver)
-        event_id = campaign_created(pg_app, Api(pg_app.test_client()).campaign()["id"])
+        event_id = campaign_event(admin(pg_app))
         doomed = start_worker(tmp_path, environment, "doomed")
         other: subprocess.Popen[bytes] | None = None
         try:
