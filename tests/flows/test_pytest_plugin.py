@@ -68,6 +68,40 @@ def test_the_documented_ttls(o2o, o2o_clock):
     assert clerk.take_payment(order, code).status == "succeeded"
 """
 
+# A shop's handler under test: it must process each event once, however often it comes.
+WEBHOOK_RETRY_TEST = """
+class ShopHandler:
+    def __init__(self):
+        self.seen, self.processed = [], []
+
+    def __call__(self, delivery):
+        if delivery.webhook_id not in self.seen:
+            self.processed.append(delivery.event["type"])
+        self.seen.append(delivery.webhook_id)
+
+
+def test_my_handler_copes_with_a_retried_webhook(o2o, o2o_clock, o2o_webhooks):
+    o2o_clock.freeze("2026-12-01T10:00:00Z")
+    handler = o2o_webhooks.on_delivery(ShopHandler())
+    o2o_webhooks.fail_next(1)  # the first delivery is answered 500
+    o2o.campaign()
+    first = o2o_webhooks.wait_for("campaign.created")
+    o2o_clock.advance(seconds=4)
+    assert handler.seen == [first["id"]]  # the retry is due 5 s after the failure
+    o2o_clock.advance(seconds=1)
+    retry = o2o_webhooks.wait_for("campaign.created", count=2)
+    assert retry == first
+    assert handler.seen == [first["id"], first["id"]]  # same webhook-id: the retry
+    assert handler.processed == ["campaign.created"]  # and processed once
+"""
+
+TAMPERED_WEBHOOK_TEST = """
+def test_a_delivery_altered_on_the_way(o2o, o2o_webhooks):
+    o2o_webhooks.receiver.tamper = lambda body, headers: (body.replace(b"}", b" }", 1), headers)
+    o2o.campaign()
+    assert o2o_webhooks.received() == []
+"""
+
 
 def test_a_ten_line_flow_test_passes_with_only_the_plugins_fixtures(
     pytester: pytest.Pytester,
@@ -125,3 +159,33 @@ def test_importing_the_plugin_loads_neither_pytest_nor_flask_nor_the_app() -> No
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_project_proves_its_webhook_handler_copes_with_a_retry_in_process(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_webhooks=WEBHOOK_RETRY_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_same_webhook_retry_test_passes_against_a_live_server_and_its_worker(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_webhooks=WEBHOOK_RETRY_TEST)
+    admin = "live-admin-key"
+    settings = {"O2O_SANDBOX": "1", "O2O_ADMIN_KEY": admin, "O2O_WORKER_POLL_SECONDS": "0.1"}
+    with live_server(tmp_path, seed=False, **settings) as url:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", f"--o2o-url={url}", f"--o2o-admin-key={admin}"
+        )
+    result.assert_outcomes(passed=1)
+
+
+def test_the_webhooks_fixture_errors_a_test_whose_delivery_fails_verification(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_tampered=TAMPERED_WEBHOOK_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*o2o_webhooks: 1 delivery(ies) failed signature verification*"])
