@@ -147,11 +147,12 @@ def start_embedded(app: Flask) -> DeliveryLoop | None:
     return loop
 
 
-def deliver_pending(app: Flask) -> int:
-    """Tick in a fresh app context until nothing is left to do now (bounded); how many went."""
+def deliver_pending(app: Flask, max_ticks: int = MAX_TICKS_AFTER_REQUEST) -> int:
+    """Tick in a fresh app context until nothing is left to do now, at most `max_ticks` times;
+    the work done."""
     delivered = 0
     worker_id = f"in-process:{os.getpid()}"
-    for _ in range(MAX_TICKS_AFTER_REQUEST):
+    for _ in range(max_ticks):
         with app.app_context():
             done = delivery.run_once(worker_id)
         if not done:

@@ -196,3 +196,20 @@ def render(report: dict[str, Any], console: Console) -> None:
     console.print(
         f"Refunds — {refunds['count']} ({refunds['full']} full), {_yuan(refunds['amount'])}"
     )
+    if "webhooks" in report:
+        _render_webhooks(report["webhooks"], console)
+
+
+def _render_webhooks(figures: dict[str, Any], console: Console) -> None:
+    """`--webhooks`: deliveries per event type, then the totals."""
+    table = Table(title="Webhooks delivered, per event type")
+    table.add_column("event type")
+    table.add_column("events", justify="right")
+    for type_, count in figures["delivered_by_type"].items():
+        table.add_row(type_, str(count))
+    console.print(table)
+    console.print(
+        f"Webhooks — {figures['events_delivered']} of {figures['events_written']} events "
+        f"delivered in {figures['deliveries']} deliveries ({figures['redeliveries']} "
+        f"redelivered); {figures['signatures_invalid']} signature(s) invalid"
+    )
