@@ -156,7 +156,7 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], console: Console) -> None:
-    """Readable tables: campaigns, stores, payments."""
+    """Readable tables: campaigns, stores, payments (webhooks: `render_webhooks`)."""
     table = Table(
         title=f"{report['scenario']} — {report['shoppers']} shoppers, {report['days']} days"
     )
@@ -196,11 +196,9 @@ def render(report: dict[str, Any], console: Console) -> None:
     console.print(
         f"Refunds — {refunds['count']} ({refunds['full']} full), {_yuan(refunds['amount'])}"
     )
-    if "webhooks" in report:
-        _render_webhooks(report["webhooks"], console)
 
 
-def _render_webhooks(figures: dict[str, Any], console: Console) -> None:
+def render_webhooks(figures: dict[str, Any], console: Console) -> None:
     """`--webhooks`: deliveries per event type, then the totals."""
     table = Table(title="Webhooks delivered, per event type")
     table.add_column("event type")

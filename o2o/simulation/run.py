@@ -15,7 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from o2o.client import InProcess, OverHttp, Service
 from o2o.simulation.engine import simulate
-from o2o.simulation.report import build_report, check_invariants, render, to_json
+from o2o.simulation.report import (
+    build_report,
+    check_invariants,
+    render,
+    render_webhooks,
+    to_json,
+)
 from o2o.simulation.scenario import load_scenario
 from o2o.simulation.webhooks import WebhookAudit
 
@@ -120,6 +126,8 @@ def run_simulation(
                 broken += broken_webhooks
     report["invariants"] = {"hold": not broken, "broken": broken}
     render(report, console)
+    if "webhooks" in report:
+        render_webhooks(report["webhooks"], console)
     if report_path:
         report_path.write_text(to_json(report), encoding="utf-8")
         console.print(f"Report written to {report_path}")
