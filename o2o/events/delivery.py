@@ -104,7 +104,9 @@ def dispatch(limit: int = 100) -> int:
         store.commit()
         return 0
     enabled = db.session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.status == WebhookEndpointStatus.ENABLED)
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.status == WebhookEndpointStatus.ENABLED)
+        .execution_options(populate_existing=True)  # a loop's session outlives many changes
     ).all()
     queued = 0
     for event in batch:
@@ -204,6 +206,7 @@ def _claimed(ids: list[str]) -> list[Any]:
             .join(WebhookEndpoint, WebhookEndpoint.id == D.endpoint_id)
             .where(D.id.in_(ids))
             .order_by(D.next_attempt_at, D.id)
+            .execution_options(populate_existing=True)  # the url and secrets as they are now
         )
     )
 

@@ -160,20 +160,38 @@ def post(
     target: Target, address: Address, headers: dict[str, str], body: bytes, timeout: float
 ) -> Response:
     """POST `body` to the target at `address`: the status and at most READ_LIMIT bytes of the
-    answer; TransportError when there is none (`timeout` bounds each socket operation)."""
+    answer; TransportError when there is none. `timeout` bounds the connection, and the rest
+    of the exchange as a whole: each later socket operation gets only the time that is left."""
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     connection = kind(target, address, timeout)
     started = time.monotonic()
+    deadline = started + timeout
     try:
         connection.request("POST", target.path, body=body, headers=headers)
+        _left(connection, deadline)
         answer = connection.getresponse()
-        data = answer.read(READ_LIMIT)
+        data = b""
+        while len(data) < READ_LIMIT:
+            _left(connection, deadline)
+            chunk = answer.read1(READ_LIMIT - len(data))
+            if not chunk:
+                break
+            data += chunk
         status = answer.status
     except (OSError, http.client.HTTPException) as exc:
         raise TransportError(_describe(exc, timeout), _ms(started)) from exc
     finally:
         connection.close()
     return Response(status, data, _ms(started))
+
+
+def _left(connection: http.client.HTTPConnection, deadline: float) -> None:
+    """Give the socket's next operation only the time left before `deadline`."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    if connection.sock is not None:
+        connection.sock.settimeout(left)
 
 
 def _ms(started: float) -> int:

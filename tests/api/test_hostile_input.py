@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 
 from o2o import create_app
 from tests.api.hostile import NUL, SURROGATE, Call, assert_envelope, detail_at, row_counts
-from tests.builders import ADMIN_KEY, API, PINNED_SETTINGS, Api
+from tests.builders import (
+    ADMIN_KEY,
+    API,
+    PINNED_SETTINGS,
+    Api,
+    recorded_event,
+    webhook_endpoint,
+)
 
 # -- the operations, read from the spec ---------------------------------------------------------
 
@@ -151,12 +158,16 @@ class World:
         response = self.api.post(f"/orders/{self.order()}/payments", self.clerk_key, json=body)
         return str(response.get_json()["id"])
 
+    def webhook_endpoint(self) -> str:
+        return str(webhook_endpoint(self.api, "http://127.0.0.1:9/hooks")["id"])
+
     def paid_payment(self) -> str:
         response = self.api.pay(self.api.order(self.clerk), self.shopper, self.clerk)
         return str(response.get_json()["id"])
 
 
 Base = Callable[[World], Call]
+WEBHOOK_ENDPOINT = {"url": "http://127.0.0.1:9/hooks", "events": ["*"], "description": "Till"}
 
 
 def campaign(discount: dict[str, Any]) -> Base:
@@ -273,6 +284,30 @@ BASES: dict[tuple[str, str], list[Base]] = {
     ("POST", f"{API}/sandbox/clock"): [
         lambda w: Call("POST", "/sandbox/clock", ADMIN_KEY, {"advance_seconds": 60}),
         lambda w: Call("POST", "/sandbox/clock", ADMIN_KEY, {"now": w.at(1)}),
+    ],
+    ("POST", f"{API}/webhook-endpoints"): [
+        lambda w: Call("POST", "/webhook-endpoints", ADMIN_KEY, WEBHOOK_ENDPOINT),
+    ],
+    ("PATCH", f"{API}/webhook-endpoints/{{endpoint_id}}"): [
+        lambda w: Call(
+            "PATCH",
+            f"/webhook-endpoints/{w.webhook_endpoint()}",
+            ADMIN_KEY,
+            {**WEBHOOK_ENDPOINT, "events": ["coupon.*"], "status": "disabled"},
+        )
+    ],
+    ("POST", f"{API}/webhook-endpoints/{{endpoint_id}}/rotate-secret"): [
+        lambda w: Call(
+            "POST", f"/webhook-endpoints/{w.webhook_endpoint()}/rotate-secret", ADMIN_KEY, {}
+        )
+    ],
+    ("POST", f"{API}/events/{{event_id}}/redeliver"): [
+        lambda w: Call(
+            "POST",
+            f"/events/{recorded_event(w.api.client.application, w.api)}/redeliver",
+            ADMIN_KEY,
+            {"endpoint_id": w.webhook_endpoint()},
+        )
     ],
 }
 

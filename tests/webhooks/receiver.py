@@ -26,6 +26,7 @@ class Answer:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a receiver too slow for the timeout)
+    drip: float = 0.0  # seconds between each tenth of the body (a receiver that trickles)
 
 
 @dataclass
@@ -64,7 +65,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-length", str(len(answer.body)))
             self.send_header("connection", "close")
             self.end_headers()
-            self.wfile.write(answer.body)
+            if not answer.drip:
+                self.wfile.write(answer.body)
+                return
+            step = max(1, len(answer.body) // 10)
+            for start in range(0, len(answer.body), step):
+                self.wfile.write(answer.body[start : start + step])
+                self.wfile.flush()
+                time.sleep(answer.drip)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass

@@ -3,12 +3,14 @@ following redirects, bounded in time and in what it reads; safe with workers rac
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
+from standardwebhooks import Webhook
 
 from o2o import clock
 from o2o.events import delivery, transport
@@ -111,6 +113,47 @@ def test_a_receiver_slower_than_the_timeout_counts_as_a_failure_and_is_retried(
     assert logged["status"] == "succeeded"
 
 
+def test_an_answer_that_trickles_past_the_timeout_counts_as_a_failure(
+    app_factory: AppFactory,
+) -> None:
+    app = app_factory(O2O_WEBHOOK_TIMEOUT=0.3)
+    api = Api(app.test_client())
+    with receiving() as receiver:
+        receiver.script = [Answer(200, b"x" * 100, drip=0.1)]  # each piece in time, not all
+        endpoint = webhook_endpoint(api, receiver.url, EXHAUSTED)
+        recorded_event(app, api)
+        deliver(app)
+
+    [logged] = deliveries(api, endpoint["id"])
+    [attempt] = logged["attempts"]
+    assert attempt["status_code"] is None
+    assert "timeout" in attempt["error"]
+    assert attempt["duration_ms"] < 900
+    assert logged["status"] == "pending"
+
+
+def test_a_long_running_loop_sends_to_the_url_and_secret_as_they_are_now(
+    app_factory: AppFactory,
+) -> None:
+    app, worker = app_factory(), app_factory()  # the API, and a loop's own long-lived session
+    api = Api(app.test_client())
+    with receiving() as before, receiving() as after, worker.app_context():
+        endpoint = webhook_endpoint(api, before.url, EXHAUSTED)
+        recorded_event(app, api)
+        delivery.run_once("long-lived")
+        path = f"/webhook-endpoints/{endpoint['id']}"
+        assert api.patch(path, api.admin_key, json={"url": after.url}).status_code == 200
+        secret = api.post(f"{path}/rotate-secret", api.admin_key).get_json()["secret"]
+        api.clock(advance_seconds=2 * 24 * 3600)  # the old secret no longer signs
+        recorded_event(app, api)
+        delivery.run_once("long-lived")
+
+    assert len(before.received) == 1
+    [request] = after.received
+    assert len(request.headers["webhook-signature"].split(" ")) == 1
+    Webhook(secret).verify(request.body, request.headers)
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(app: Flask, api: Api) -> None:
     with receiving() as elsewhere, receiving() as receiver:
         receiver.default = Answer(302, headers={"Location": elsewhere.url})
@@ -148,7 +191,7 @@ def test_at_most_64_kib_of_an_answer_is_read_and_its_first_kib_logged(app: Flask
         recorded_event(app, api)
         deliver(app)
         target = transport.parse(receiver.url)
-        answer = transport.post(target, transport.literal("127.0.0.1"), {}, b"{}", 5)  # type: ignore[arg-type]
+        answer = transport.post(target, ipaddress.ip_address("127.0.0.1"), {}, b"{}", 5)
 
     assert len(answer.body) == transport.READ_LIMIT
     [logged] = deliveries(api, endpoint["id"])
