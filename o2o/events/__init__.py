@@ -1,10 +1,12 @@
 """Events: the outbox row each state change writes with it, and how an event is shown.
 
 An event's `data` holds the changed row's columns as of the change (JSON). Python use cases
-`record()` a model instance; the hot path's statements build the same JSON in SQL
-(`row_to_json` on PostgreSQL). Reading an event back, `restore()` makes a transient model of
-those columns and the API layer's renderer (`set_renderer`) dumps it with the resource's own
-schema, as of the event's time: `{id, type, created_at, data: {object: …}}`.
+`record()` a model instance; the hot path's statements build the same JSON in SQL on
+PostgreSQL (`json_build_object` of the columns a block returns, o2o.store.blocks.row_json) and
+from the returned row on SQLite (`columns_in`, `event_row`). Reading an event back,
+`restore()` makes a transient model of those columns and the API layer's renderer
+(`set_renderer`) dumps it with the resource's own schema, as of the event's time:
+`{id, type, created_at, data: {object: …}}`.
 """
 
 from __future__ import annotations

@@ -59,11 +59,16 @@ def build_campaign(data: dict[str, Any], campaign_id: str | None = None) -> Camp
 
 def create_campaign(data: dict[str, Any]) -> Campaign:
     """Publish a campaign."""
-    campaign = build_campaign(data)
+    campaign = add_campaign(build_campaign(data))
+    store.commit()
+    return campaign
+
+
+def add_campaign(campaign: Campaign) -> Campaign:
+    """Add a new campaign to the session with its `campaign.created` event (no commit)."""
     db.session.add(campaign)
     db.session.flush()  # the row as inserted (its defaults), for its event
     events.record(EventType.CAMPAIGN_CREATED, campaign, campaign.created_at)
-    store.commit()
     return campaign
 
 

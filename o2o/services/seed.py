@@ -12,7 +12,7 @@ from o2o import clock, store
 from o2o.extensions import db
 from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store
 from o2o.services.accounts import add_api_key
-from o2o.services.campaigns import build_campaign
+from o2o.services.campaigns import add_campaign, build_campaign
 from o2o.tokens import hash_api_key
 from o2o.vocabulary import Role
 
@@ -46,7 +46,7 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
     _seed_people(data, report, now)
     for fields in campaigns:
         if db.session.get(Campaign, fields["id"]) is None:
-            db.session.add(build_campaign(fields, campaign_id=fields["id"]))
+            add_campaign(build_campaign(fields, campaign_id=fields["id"]))
             report.count("campaigns")
     store.commit()
     return report

@@ -84,7 +84,7 @@ def pay_at_till(
     events of the order, the coupon and the payment. None, with nothing written, when the
     code, the order or this clerk does not qualify."""
     ids = EventIds.fresh(ObjectType.ORDER, ObjectType.COUPON, ObjectType.PAYMENT)
-    paid: Paid | None = _composition().pay_at_till(db.session, pay, spend, move, payment, ids)
+    paid: Paid | None = _composition().pay_at_till(db.session, pay, spend, move, payment, ids=ids)
     return paid
 
 

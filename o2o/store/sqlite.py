@@ -119,6 +119,7 @@ def pay_at_till(
     spend: CodeSpend,
     move: CouponMove,
     payment: dict[str, Any],
+    *,
     ids: EventIds,
 ) -> Paid | None:
     """Spend the code, pay the order, redeem its coupon and insert the payment, in turn."""

@@ -35,7 +35,7 @@ OPERATION_IDS = {
     "listMyCoupons", "getCoupon", "createQrToken", "getCouponQr", "listCouponEvents",
     "scanCoupon", "createOrder", "getOrder", "cancelOrder", "getPaymentCode", "createPayment",
     "getPayment", "confirmPayment", "getPaymentQr", "createRefund", "getSandboxClock",
-    "setSandboxClock",
+    "setSandboxClock", "listEvents", "getEvent",
     # webhooks
     "createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint",
     "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",

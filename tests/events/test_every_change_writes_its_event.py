@@ -70,8 +70,8 @@ def mixed_run(api: Api) -> Run:
     order = run.order(s["clerk"], s["shopper"], s["code"])
     payment = run.paid(api.pay(order, s["shopper"], s["clerk"]), "payment.succeeded")
     for amount in (1000, None):
-        body = {"amount": amount} if amount else {}
-        refunded = api.post(f"/payments/{payment['id']}/refunds", ADMIN_KEY, json=body)
+        part = {"amount": amount} if amount else {}
+        refunded = api.post(f"/payments/{payment['id']}/refunds", ADMIN_KEY, json=part)
         assert refunded.status_code == 201, refunded.get_json()
         run.made("refund.succeeded", refunded.get_json())
     api.post(f"/payments/{payment['id']}/refunds", ADMIN_KEY, json={"amount": 1})  # none left

@@ -88,8 +88,9 @@ def settle_if_due(payment: Payment, now: datetime) -> bool:
     if order_open and payment.pending_outcome:
         answer = gateway.settle(payment.pending_outcome)
         settled = _update_payment(payment.id, _answered(answer, settled_at))
-        if settled is None:
-            return False  # settled a moment ago by another caller
+        if settled is None:  # settled a moment ago by another caller: show what it did
+            db.session.refresh(payment)
+            return False
         if answer.status == PaymentStatus.SUCCEEDED and not _pay_for(payment, settled_at):
             # the order closed meanwhile: the payment (ours since the UPDATE) is called off
             settled = _update_payment(payment.id, called_off, PaymentStatus.SUCCEEDED)
