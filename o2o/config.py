@@ -56,8 +56,8 @@ def _instance_secret(instance_path: Path) -> str:
 
 
 def _worker_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """The delivery loop's settings (o2o.worker)."""
-    return {
+    """The delivery loop's settings (o2o.worker), refused at startup when they cannot work."""
+    settings = {
         # `o2o worker` and the loop of `o2o run`: the pause after a tick that found nothing
         # due, and how often lapsed reservations, coupons and mock payments get recorded.
         "O2O_WORKER_POLL_SECONDS": float(env.get("O2O_WORKER_POLL_SECONDS") or 1),
@@ -68,6 +68,10 @@ def _worker_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # Tests in process: deliver right after each request (and so each clock move).
         "O2O_DELIVER_AFTER_REQUEST": _truthy(env.get("O2O_DELIVER_AFTER_REQUEST")),
     }
+    for name in ("O2O_WORKER_POLL_SECONDS", "O2O_WORKER_SWEEP_SECONDS"):
+        if not 0 < settings[name] < 86400:
+            raise ValueError(f"{name} ({settings[name]} s) must be more than 0 and under a day")
+    return settings
 
 
 def build_config(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -12,6 +13,8 @@ from flask import Flask
 from o2o.client import InProcess, Service
 from tests.builders import ADMIN_KEY
 from tests.live import subprocess_environment
+
+WAIT_BOUND = 30.0  # seconds
 
 
 def campaign_event(caller: Service) -> str:
@@ -60,3 +63,14 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 def admin(app: Flask) -> Service:
     """The pinned admin of an app in process."""
     return Service(InProcess(app.test_client()), ADMIN_KEY)
+
+
+def wait_for_lock(path: Path, process: subprocess.Popen[bytes]) -> None:
+    """Until `process` holds the SQLite worker lock (it writes its pid into the file)."""
+    done = threading.Event()
+    for _ in range(int(WAIT_BOUND / 0.05)):
+        if path.exists() and path.read_text().strip() == str(process.pid):
+            return
+        assert process.poll() is None, f"the worker exited with {process.returncode}"
+        done.wait(0.05)
+    raise AssertionError("the worker never took its lock")

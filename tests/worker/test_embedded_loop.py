@@ -13,8 +13,21 @@ import pytest
 
 from o2o.client import OverHttp, Service
 from o2o.testing.webhooks import Receiver
-from tests.live import O2O, free_port, live_server, serving, subprocess_environment
-from tests.worker.support import campaign_event, start_worker, stop, worker_environment
+from tests.live import (
+    O2O,
+    free_port,
+    gunicorn_server,
+    live_server,
+    serving,
+    subprocess_environment,
+)
+from tests.worker.support import (
+    campaign_event,
+    start_worker,
+    stop,
+    wait_for_lock,
+    worker_environment,
+)
 
 ADMIN = "embedded-admin-key"
 BOUND = 30.0
@@ -94,3 +107,15 @@ def test_under_the_reloader_only_the_serving_child_runs_the_loop(tmp_path: Path)
 
     # The lock's holder is the watcher's child (the server): the watcher started no loop.
     assert b"--reload" in parent_command
+
+
+def test_gunicorn_starts_no_loop_so_a_worker_takes_the_sqlite_lock(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    environment = subprocess_environment(O2O_DATABASE_URL=url, O2O_SANDBOX="1")
+    subprocess.run([O2O, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    with gunicorn_server(url, tmp_path, workers=2):
+        worker = start_worker(tmp_path, worker_environment(url), "worker")
+        try:
+            wait_for_lock(tmp_path / "live.sqlite3.worker.lock", worker)
+        finally:
+            assert stop(worker) == 0

@@ -3,9 +3,12 @@ without anyone reading, and the tick delivers them (both databases)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
+from o2o.config import build_config
 from o2o.testing.webhooks import Receiver
 from o2o.worker import DeliveryLoop
 from tests.builders import Api, webhook_endpoint
@@ -46,3 +49,9 @@ def test_a_tick_that_fails_is_logged_and_the_loop_carries_on(
 
     assert loop.tick() == 0
     assert "delivery tick failed" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "86400"])
+def test_a_poll_interval_that_cannot_work_is_refused_at_startup(value: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="O2O_WORKER_POLL_SECONDS"):
+        build_config(str(tmp_path), {"O2O_SECRET_KEY": "k"}, {"O2O_WORKER_POLL_SECONDS": value})

@@ -20,7 +20,14 @@ from o2o.testing.webhooks import Delivery, Receiver
 from o2o.worker import sqlite_lock_path
 from tests.builders import Api
 from tests.conftest import build_app
-from tests.worker.support import admin, campaign_event, start_worker, stop, worker_environment
+from tests.worker.support import (
+    admin,
+    campaign_event,
+    start_worker,
+    stop,
+    wait_for_lock,
+    worker_environment,
+)
 
 BOUND = 30.0  # seconds: no wait in these tests lasts longer
 
@@ -57,17 +64,6 @@ def delivery_row(app: Flask, event_id: str) -> tuple[WebhookDelivery, list[Webho
         ).all()
         db.session.expunge_all()
         return row, list(attempts)
-
-
-def wait_for_lock(path: Path, process: subprocess.Popen[bytes]) -> None:
-    """Until `process` holds the SQLite worker lock (it writes its pid into the file)."""
-    done = threading.Event()
-    for _ in range(int(BOUND / 0.05)):
-        if path.exists() and path.read_text().strip() == str(process.pid):
-            return
-        assert process.poll() is None, f"the worker exited with {process.returncode}"
-        done.wait(0.05)
-    raise AssertionError("the worker never took its lock")
 
 
 def test_a_second_worker_on_one_sqlite_database_is_refused_and_says_why(tmp_path: Path) -> None:
