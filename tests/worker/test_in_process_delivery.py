@@ -7,6 +7,7 @@ import pytest
 
 from o2o.client import Service
 from o2o.testing.fixtures import Webhooks
+from o2o.testing.webhooks import hmac_verify, library_verify
 from tests.worker.support import campaign_event
 
 
@@ -51,6 +52,9 @@ def test_a_whole_purchase_arrives_in_order_every_signature_verified(
     assert "payment.succeeded" in types
     assert types.index("coupon.claimed") < types.index("order.created") < types.index("order.paid")
     assert o2o_webhooks.receiver.rejected() == []
+    for delivery in o2o_webhooks.deliveries():  # the library and the receiver's own check agree
+        assert library_verify(o2o_webhooks.secret, delivery.body, delivery.headers)
+        assert hmac_verify(o2o_webhooks.secret, delivery.body, delivery.headers)
 
 
 def test_a_failed_delivery_comes_again_with_the_same_id_and_body_five_sandbox_seconds_later(
