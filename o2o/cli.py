@@ -191,7 +191,11 @@ def worker_command() -> None:
             loop.run()
     except WorkerRefused as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"o2o worker {loop.worker_id}: stopped, {loop.delivered} attempt(s) made.", err=True)
+    click.echo(
+        f"o2o worker {loop.worker_id}: stopped after {loop.delivered} delivery(ies) queued or "
+        "attempted.",
+        err=True,
+    )
 
 
 def _stop_on_signals(stop: Any) -> None:
