@@ -15,19 +15,19 @@ from sqlalchemy.dialects.postgresql import psycopg
 
 from o2o import store
 from o2o.store import blocks, postgres
-from o2o.vocabulary import CouponEventType, Role
+from o2o.vocabulary import CouponEventType, EventType, Role
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 HOT_STATEMENTS: dict[str, Callable[[], Any]] = {
     "pay_at_till": postgres.till_statement,
-    "pay_online_order": lambda: blocks.pay_order(Role.SHOPPER),
+    "pay_online_order": lambda: postgres.pay_statement(Role.SHOPPER),
     "payable_verdict": lambda: store.payability(Role.CLERK),
     "reserve_coupon_with_order": lambda: postgres.move_statement(
-        CouponEventType.RESERVED, blocks.ORDERS
+        CouponEventType.RESERVED, blocks.ORDERS, EventType.ORDER_CREATED
     ),
     "redeem_coupon_with_payment": lambda: postgres.move_statement(
-        CouponEventType.REDEEMED, blocks.PAYMENTS
+        CouponEventType.REDEEMED, blocks.PAYMENTS, EventType.PAYMENT_SUCCEEDED
     ),
     "release_coupon": lambda: postgres.move_statement(CouponEventType.RELEASED),
     "restore_coupon": lambda: postgres.move_statement(CouponEventType.RESTORED),

@@ -62,6 +62,30 @@ added AS
     %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_21,
     %(payments__succeeded_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_22,
     %(payments__refunded_amount)s::INTEGER AS anon_23
-FROM moved)
+FROM moved
+    RETURNING payments.id,
+    payments.order_id,
+    payments.method,
+    payments.flow,
+    payments.amount,
+    payments.status,
+    payments.failure_code,
+    payments.payer_id,
+    payments.clerk_id,
+    payments.pending_outcome,
+    payments.settles_at,
+    payments.created_at,
+    payments.succeeded_at,
+    payments.refunded_amount),
+added_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__payment)s::VARCHAR AS anon_24,
+    'payment.succeeded',
+    %(payments__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_25,
+    'payment',
+    added.id AS id,
+    CAST(json_build_object('id', added.id, 'order_id', added.order_id, 'method', added.method, 'flow', added.flow, 'amount', added.amount, 'status', added.status, 'failure_code', added.failure_code, 'payer_id', added.payer_id, 'clerk_id', added.clerk_id, 'pending_outcome', added.pending_outcome, 'settles_at', added.settles_at, 'created_at', added.created_at, 'succeeded_at', added.succeeded_at, 'refunded_amount', added.refunded_amount) AS TEXT) AS json_build_object_2,
+    false AS anon_9
+FROM added)
  SELECT moved.campaign_id
 FROM moved

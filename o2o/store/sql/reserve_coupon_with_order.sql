@@ -54,6 +54,29 @@ added AS
     %(orders__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_20,
     %(orders__expires_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_21,
     %(orders__paid_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_22
-FROM moved)
+FROM moved
+    RETURNING orders.id,
+    orders.channel,
+    orders.store_id,
+    orders.shopper_id,
+    orders.clerk_id,
+    orders.amount,
+    orders.discount_amount,
+    orders.payable_amount,
+    orders.coupon_code,
+    orders.status,
+    orders.created_at,
+    orders.expires_at,
+    orders.paid_at),
+added_event AS
+(INSERT INTO events (id, type, created_at, object_type, object_id, data, dispatched)
+    SELECT %(event__order)s::VARCHAR AS anon_23,
+    'order.created',
+    %(orders__created_at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_24,
+    'order',
+    added.id AS id,
+    CAST(json_build_object('id', added.id, 'channel', added.channel, 'store_id', added.store_id, 'shopper_id', added.shopper_id, 'clerk_id', added.clerk_id, 'amount', added.amount, 'discount_amount', added.discount_amount, 'payable_amount', added.payable_amount, 'coupon_code', added.coupon_code, 'status', added.status, 'created_at', added.created_at, 'expires_at', added.expires_at, 'paid_at', added.paid_at) AS TEXT) AS json_build_object_2,
+    false AS anon_9
+FROM added)
  SELECT moved.campaign_id
 FROM moved
