@@ -17,13 +17,13 @@ def create_app(
     config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Flask:
     """Build the app: configuration, extensions, clock, blueprints, probes, docs pages, rate
-    limits, security headers, error envelope, CLI."""
+    limits, security headers, error envelope, CLI, delivery after requests (tests)."""
     # Imported here, so that importing o2o (e.g. o2o.testing.plugin) stays cheap and no module
     # below the factory reaches back up through the package.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from o2o import api, cli, clock
+    from o2o import api, cli, clock, worker
     from o2o.api import docs_ui, headers, health, limits
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
@@ -52,4 +52,5 @@ def create_app(
     headers.register(app)
     register_error_handlers(app)
     cli.register(app)
+    worker.install(app)  # delivers after each request only with O2O_DELIVER_AFTER_REQUEST
     return app

@@ -1,5 +1,6 @@
 """The `o2o` command (and `python -m o2o`): Flask's CLI (run, db …) over create_app, the app's
-own commands (o2o.cli: seed, housekeeping) and `simulate`, a client of the service."""
+own commands (o2o.cli: seed, housekeeping, worker; run with its delivery loop) and `simulate`,
+a client of the service."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from flask.cli import FlaskGroup
 
 from o2o import create_app
+from o2o.cli import run_command
 from o2o.simulation.command import simulate_command
 
 # Flask's own options name an app to load, and this tool has one; not listed in --help are
@@ -34,6 +36,7 @@ def main() -> None:
 
 
 main.add_command(simulate_command)
+main.add_command(run_command)  # Flask's run, which also starts the delivery loop (o2o.worker)
 
 
 if __name__ == "__main__":

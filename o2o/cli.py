@@ -1,8 +1,10 @@
-"""The `o2o` command line: Flask's (run, db …) plus seed, reset and housekeeping."""
+"""The `o2o` command line: Flask's (run, db …) plus seed, reset, housekeeping and worker."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,8 @@ from typing import Any
 import click
 import marshmallow as ma
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, get_debug_flag, with_appcontext
+from flask.cli import run_command as flask_run_command
 from rich.console import Console
 from rich.table import Table
 
@@ -162,8 +165,83 @@ def expire_coupons_command() -> None:
     _housekeeping()
 
 
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Deliver webhooks and record what time has done (lapsed reservations and coupons), until
+    SIGTERM or Ctrl-C, which finish the attempts in hand. Run any number on PostgreSQL; on
+    SQLite one (a second is refused)."""
+    from flask import current_app
+
+    from o2o.worker import DeliveryLoop, WorkerRefused, sole_sqlite_worker
+
+    _require_schema()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    loop = DeliveryLoop(app)
+    try:
+        with sole_sqlite_worker(app):
+            _stop_on_signals(loop.stop)
+            click.echo(
+                f"o2o worker {loop.worker_id}: delivering for "
+                f"{_database_url().render_as_string(hide_password=True)} (poll "
+                f"{loop.poll_seconds:g} s, sweep every {loop.sweep_seconds:g} s); "
+                "stop with SIGTERM or Ctrl-C.",
+                err=True,
+            )
+            loop.run()
+    except WorkerRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"o2o worker {loop.worker_id}: stopped after {loop.delivered} delivery(ies) queued or "
+        "attempted.",
+        err=True,
+    )
+
+
+def _stop_on_signals(stop: Any) -> None:
+    """SIGTERM and SIGINT stop the loop after its tick; a second SIGINT interrupts at once."""
+
+    def handle(signum: int, frame: Any) -> None:
+        stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _embedded_loop_wanted(reload: bool | None) -> bool:
+    """Whether this `o2o run` process serves requests (under the reloader, the child does; the
+    watcher only restarts it) with O2O_EMBEDDED_WORKER on."""
+    reloading = get_debug_flag() if reload is None else reload
+    return not reloading or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+def _run(**options: Any) -> Any:
+    """Flask's `run`, with the delivery loop started in this process first."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    if app.config["O2O_EMBEDDED_WORKER"] and _embedded_loop_wanted(options.get("reload")):
+        from o2o.worker import start_embedded
+
+        if start_embedded(app) is None:
+            click.echo("Another worker delivers for this SQLite database: no embedded loop.")
+    assert flask_run_command.callback is not None
+    return flask_run_command.callback(**options)
+
+
+run_command = click.Command(
+    "run",
+    callback=_run,
+    params=flask_run_command.params,
+    help=(flask_run_command.help or "")
+    + "\n\nIt also delivers webhooks from a thread of its own (O2O_EMBEDDED_WORKER=0 turns "
+    "that off; production runs gunicorn and `o2o worker`).",
+    short_help=flask_run_command.short_help,
+)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(reset_command)
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(expire_coupons_command)
+    app.cli.add_command(worker_command)

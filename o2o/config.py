@@ -55,6 +55,25 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _worker_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The delivery loop's settings (o2o.worker), refused at startup when they cannot work."""
+    settings = {
+        # `o2o worker` and the loop of `o2o run`: the pause after a tick that found nothing
+        # due, and how often lapsed reservations, coupons and mock payments get recorded.
+        "O2O_WORKER_POLL_SECONDS": float(env.get("O2O_WORKER_POLL_SECONDS") or 1),
+        "O2O_WORKER_SWEEP_SECONDS": float(env.get("O2O_WORKER_SWEEP_SECONDS") or 5),
+        # `o2o run` delivers webhooks from a thread of its own unless this is 0 (production
+        # serves with gunicorn, which never starts it, and runs `o2o worker` processes).
+        "O2O_EMBEDDED_WORKER": _truthy(env.get("O2O_EMBEDDED_WORKER", "1")),
+        # Tests in process: deliver right after each request (and so each clock move).
+        "O2O_DELIVER_AFTER_REQUEST": _truthy(env.get("O2O_DELIVER_AFTER_REQUEST")),
+    }
+    for name in ("O2O_WORKER_POLL_SECONDS", "O2O_WORKER_SWEEP_SECONDS"):
+        if not 0 < settings[name] < 86400:
+            raise ValueError(f"{name} ({settings[name]} s) must be more than 0 and under a day")
+    return settings
+
+
 def build_config(
     instance_path: str,
     overrides: Mapping[str, Any] | None = None,
@@ -95,6 +114,7 @@ def build_config(
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))
     config.update(_webhook_settings(env))
+    config.update(_worker_settings(env))
     config.update(overrides)
     _check_webhook_settings(config)
     if "O2O_SECRET_KEY" not in config:

@@ -27,6 +27,19 @@ from o2o.resources import DEFAULT_SCENARIO
     "--database-url", help="In process: the database to use (default: a throwaway SQLite file)."
 )
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--webhooks",
+    is_flag=True,
+    help="Register a webhook receiver for the run and check that every event written was "
+    "delivered, signed and unaltered; the report counts deliveries per event type.",
+)
+@click.option(
+    "--webhook-wait",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="With --url: how long to wait for the live service's workers to deliver.",
+)
 def simulate_command(
     *,
     scenario_path: Path,
@@ -37,6 +50,8 @@ def simulate_command(
     admin_key: str | None,
     database_url: str | None,
     report_path: Path | None,
+    webhooks: bool,
+    webhook_wait: float,
 ) -> None:
     """Simulate shoppers and clerks through the public API; report, then check invariants."""
     from o2o.simulation.run import run_simulation
@@ -51,6 +66,8 @@ def simulate_command(
         database_url=database_url,
         report_path=report_path,
         console=cli_console(),
+        webhooks=webhooks,
+        webhook_wait=webhook_wait,
     )
     if broken:
         raise SystemExit(1)

@@ -156,7 +156,7 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], console: Console) -> None:
-    """Readable tables: campaigns, stores, payments."""
+    """Readable tables: campaigns, stores, payments (webhooks: `render_webhooks`)."""
     table = Table(
         title=f"{report['scenario']} — {report['shoppers']} shoppers, {report['days']} days"
     )
@@ -195,4 +195,19 @@ def render(report: dict[str, Any], console: Console) -> None:
     refunds = report["refunds"]
     console.print(
         f"Refunds — {refunds['count']} ({refunds['full']} full), {_yuan(refunds['amount'])}"
+    )
+
+
+def render_webhooks(figures: dict[str, Any], console: Console) -> None:
+    """`--webhooks`: deliveries per event type, then the totals."""
+    table = Table(title="Webhooks delivered, per event type")
+    table.add_column("event type")
+    table.add_column("events", justify="right")
+    for type_, count in figures["delivered_by_type"].items():
+        table.add_row(type_, str(count))
+    console.print(table)
+    console.print(
+        f"Webhooks — {figures['events_delivered']} of {figures['events_written']} events "
+        f"delivered in {figures['deliveries']} deliveries ({figures['redeliveries']} "
+        f"redelivered); {figures['signatures_invalid']} signature(s) invalid"
     )

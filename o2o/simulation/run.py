@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -14,8 +15,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from o2o.client import InProcess, OverHttp, Service
 from o2o.simulation.engine import simulate
-from o2o.simulation.report import build_report, check_invariants, render, to_json
+from o2o.simulation.report import (
+    build_report,
+    check_invariants,
+    render,
+    render_webhooks,
+    to_json,
+)
 from o2o.simulation.scenario import load_scenario
+from o2o.simulation.webhooks import WebhookAudit
 
 # What the simulation relies on (the documented defaults: POLL_AFTER_SECONDS follows the mock's
 # paying delay), passed to the in-process app so that exported O2O_* variables do not change it.
@@ -61,6 +69,34 @@ def _service(url: str | None, admin_key: str | None, database_url: str | None) -
                 db.engine.dispose()
 
 
+def _audit(service: Service, webhooks: bool, wait: float) -> AbstractContextManager[Any]:
+    return WebhookAudit(service, wait) if webhooks else nullcontext()
+
+
+def _run(
+    scenario: dict[str, Any], service: Service, console: Console, **options: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """Simulate (under a progress bar), then the report and the broken invariants."""
+    days = options["days"]
+    with Progress(
+        TextColumn("[bold]simulating"),
+        BarColumn(),
+        TextColumn("day {task.fields[day]}/" + str(days)),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=days * 100, day=0)
+        world = simulate(
+            scenario,
+            service,
+            **options,
+            progress=lambda day, pct: bar.update(task, completed=day * 100 + pct, day=day + 1),
+        )
+    report = build_report(world, scenario, **options)
+    return report, check_invariants(world)
+
+
 def run_simulation(
     scenario_path: Path,
     *,
@@ -72,6 +108,8 @@ def run_simulation(
     database_url: str | None = None,
     report_path: Path | None = None,
     console: Console | None = None,
+    webhooks: bool = False,
+    webhook_wait: float = 30.0,
 ) -> list[str]:
     """Run, print the report, write it as JSON; returns the broken invariants."""
     console = console or Console()
@@ -79,38 +117,34 @@ def run_simulation(
         scenario = load_scenario(scenario_path)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    options = {"shoppers": shoppers, "days": days, "seed": seed}
     with _service(url, admin_key, database_url) as service:
-        with Progress(
-            TextColumn("[bold]simulating"),
-            BarColumn(),
-            TextColumn("day {task.fields[day]}/" + str(days)),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("run", total=days * 100, day=0)
-            world = simulate(
-                scenario,
-                service,
-                shoppers=shoppers,
-                days=days,
-                seed=seed,
-                progress=lambda day, pct: bar.update(task, completed=day * 100 + pct, day=day + 1),
-            )
-        report = build_report(world, scenario, shoppers=shoppers, days=days, seed=seed)
-        broken = check_invariants(world)
+        with _audit(service, webhooks, webhook_wait) as audit:
+            report, broken = _run(scenario, service, console, **options)
+            if audit is not None:
+                report["webhooks"], broken_webhooks = audit.check()
+                broken += broken_webhooks
     report["invariants"] = {"hold": not broken, "broken": broken}
     render(report, console)
+    if "webhooks" in report:
+        render_webhooks(report["webhooks"], console)
     if report_path:
         report_path.write_text(to_json(report), encoding="utf-8")
         console.print(f"Report written to {report_path}")
+    _conclude(broken, console, webhooks)
+    return broken
+
+
+def _conclude(broken: list[str], console: Console, webhooks: bool) -> None:
     if broken:
         console.print("[bold red]Invariants broken:[/]")
         for line in broken:
             console.print(f"  - {line}")
-    else:
+        return
+    console.print("[green]Invariants hold:[/] no coupon redeemed twice, no campaign over budget,")
+    console.print("payments and refunds add up to the stats.")
+    if webhooks:
         console.print(
-            "[green]Invariants hold:[/] no coupon redeemed twice, no campaign over budget,"
+            "Every event written was delivered, every signature verified, every body is the "
+            "event, nothing came again once acknowledged."
         )
-        console.print("payments and refunds add up to the stats.")
-    return broken

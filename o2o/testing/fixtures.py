@@ -3,7 +3,8 @@
 `o2o` (the merchant's Service: stores, clerks, shoppers, campaigns, stats), `o2o_admin` (the same
 admin client, for raw calls), `o2o_clock` (the sandbox clock: freeze, advance), `o2o_app` (the
 Flask app, in-process mode), `o2o_url` (the live service, if any: override it in a conftest to
-pin a suite in process). Registered by `o2o.testing.plugin` when pytest configures.
+pin a suite in process), `o2o_webhooks` (a receiver registered for every event, its signatures
+checked). Registered by `o2o.testing.plugin` when pytest configures.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from o2o.client import Clock, InProcess, OverHttp, Service, Transport
+from o2o.testing.webhooks import Delivery, Handler, Receiver
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -87,3 +89,88 @@ def o2o(o2o_admin: Service) -> Service:
 def o2o_clock(o2o_admin: Service) -> Clock:
     """The sandbox clock: `o2o_clock.freeze(at)`, `o2o_clock.advance(days=1)`."""
     return o2o_admin.clock
+
+
+class Webhooks:
+    """The `o2o_webhooks` fixture: a Receiver registered (as admin, for `*`) on the service.
+
+    In process, the app delivers right after each request (so after each clock move too) and
+    `wait_for` only checks; against a live service its worker delivers and `wait_for` waits.
+    """
+
+    def __init__(self, receiver: Receiver, admin: Service, app: Flask | None) -> None:
+        self.receiver = receiver
+        self.admin = admin
+        self.app = app
+        self.endpoint: dict[str, Any] = {}
+
+    @property
+    def url(self) -> str:
+        return self.receiver.url
+
+    @property
+    def secret(self) -> str:
+        return self.receiver.secrets[-1]
+
+    def register(self) -> None:
+        body = {"url": self.url, "events": ["*"], "description": "o2o_webhooks (pytest)"}
+        self.endpoint = self.admin.post("/webhook-endpoints", body)
+        self.receiver.secrets.append(self.endpoint["secret"])
+
+    def unregister(self) -> None:
+        if self.endpoint:
+            self.admin.call("DELETE", f"/webhook-endpoints/{self.endpoint['id']}")
+
+    def deliver(self) -> int:
+        """In process: deliver whatever is due now; live: nothing (the server's worker does)."""
+        if self.app is None:
+            return 0
+        from o2o.worker import deliver_pending
+
+        return deliver_pending(self.app)
+
+    def received(self, type: str | None = None) -> list[dict[str, Any]]:
+        """The verified events' bodies in arrival order (a retried event shows each time)."""
+        return self.receiver.received(type)
+
+    def deliveries(self, type: str | None = None) -> list[Delivery]:
+        """Every delivery with its headers (`webhook_id`, …), body bytes and our answer."""
+        return self.receiver.deliveries(type)
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """Answer the next `n` deliveries with `status`: the service retries them later."""
+        self.receiver.fail_next(n, status)
+
+    def on_delivery(self, handler: Handler) -> Handler:
+        """Pass every verified delivery to `handler` (your webhook handler), in arrival order."""
+        return self.receiver.on_delivery(handler)
+
+    def wait_for(self, type: str, timeout: float = 10.0, count: int = 1) -> dict[str, Any]:
+        """The `count`-th verified event of `type`. In process it delivers what is due and
+        answers at once; live it waits up to `timeout` seconds. AssertionError if none."""
+        self.deliver()
+        if self.app is None:
+            self.receiver.wait_until(lambda: len(self.received(type)) >= count, timeout)
+        found = self.received(type)
+        if len(found) < count:
+            seen = [d.type for d in self.deliveries()]
+            where = "in process" if self.app is not None else f"within {timeout:g} s"
+            raise AssertionError(f"{count} {type!r} event(s) expected {where}; received {seen}")
+        return found[count - 1]
+
+
+@pytest.fixture
+def o2o_webhooks(o2o_admin: Service) -> Iterator[Webhooks]:
+    """A receiver on 127.0.0.1 registered for every event, verifying each signature (Standard
+    Webhooks): `received(type)`, `wait_for(type)`, `fail_next(n, status)`, `deliver()`."""
+    transport = o2o_admin.transport
+    app = transport.client.application if isinstance(transport, InProcess) else None
+    with Receiver() as receiver:
+        webhooks = Webhooks(receiver, o2o_admin, app)
+        if app is not None:
+            app.config["O2O_DELIVER_AFTER_REQUEST"] = True
+        webhooks.register()
+        yield webhooks
+        webhooks.unregister()
+    if bad := receiver.rejected():
+        pytest.fail(f"o2o_webhooks: {len(bad)} delivery(ies) failed signature verification")

@@ -69,6 +69,23 @@ def test_the_documented_ttls(o2o, o2o_clock):
 """
 
 
+def guide_example() -> str:
+    """docs/guide.md's webhook handler test, verbatim: only the plugin's fixtures."""
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## Testing your webhook handler") :]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+WEBHOOK_RETRY_TEST = guide_example()
+
+TAMPERED_WEBHOOK_TEST = """
+def test_a_delivery_altered_on_the_way(o2o, o2o_webhooks):
+    o2o_webhooks.receiver.tamper = lambda body, headers: (body.replace(b"}", b" }", 1), headers)
+    o2o.campaign()
+    assert o2o_webhooks.received() == []
+"""
+
+
 def test_a_ten_line_flow_test_passes_with_only_the_plugins_fixtures(
     pytester: pytest.Pytester,
 ) -> None:
@@ -125,3 +142,33 @@ def test_importing_the_plugin_loads_neither_pytest_nor_flask_nor_the_app() -> No
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_project_proves_its_webhook_handler_copes_with_a_retry_in_process(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_webhooks=WEBHOOK_RETRY_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_same_webhook_retry_test_passes_against_a_live_server_and_its_worker(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_webhooks=WEBHOOK_RETRY_TEST)
+    admin = "live-admin-key"
+    settings = {"O2O_SANDBOX": "1", "O2O_ADMIN_KEY": admin, "O2O_WORKER_POLL_SECONDS": "0.1"}
+    with live_server(tmp_path, seed=False, **settings) as url:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", f"--o2o-url={url}", f"--o2o-admin-key={admin}"
+        )
+    result.assert_outcomes(passed=1)
+
+
+def test_the_webhooks_fixture_errors_a_test_whose_delivery_fails_verification(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_tampered=TAMPERED_WEBHOOK_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*o2o_webhooks: 1 delivery(ies) failed signature verification*"])

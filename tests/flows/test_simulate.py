@@ -14,7 +14,9 @@ from o2o.extensions import db
 from o2o.models import Payment
 from o2o.resources import DEFAULT_SCENARIO
 from o2o.simulation import run as simulation_run
+from o2o.simulation import webhooks as simulation_webhooks
 from o2o.simulation.command import simulate_command
+from o2o.testing.webhooks import Receiver
 from tests.live import live_server
 
 SMALL = ["--shoppers", "60", "--days", "4"]
@@ -83,3 +85,65 @@ def test_it_drives_a_live_server_through_the_public_api(tmp_path: Path) -> None:
         )
     assert result.exit_code == 0, result.output
     assert "Invariants hold" in result.output
+
+
+def test_with_webhooks_every_event_is_delivered_verified_and_counted_per_type(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "report.json"
+
+    result = simulate("--seed", "2", "--webhooks", "--report", str(path))
+
+    assert result.exit_code == 0, result.output
+    figures = json.loads(path.read_text())["webhooks"]
+    assert figures["events_written"] == figures["events_delivered"] > 0
+    assert figures["signatures_invalid"] == 0
+    assert sum(figures["delivered_by_type"].values()) == figures["events_written"]
+    assert {"campaign.created", "coupon.claimed", "order.paid"} <= set(figures["delivered_by_type"])
+    assert "Webhooks delivered, per event type" in result.output
+
+
+class TamperingReceiver(Receiver):
+    """Alters one byte of the third delivery's body on its way in."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.seen = 0
+
+        def tamper(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+            self.seen += 1
+            return (body.replace(b"}", b" }", 1) if self.seen == 3 else body), headers
+
+        self.tamper = tamper
+
+
+def test_a_delivery_tampered_with_on_the_way_makes_the_webhook_run_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(simulation_webhooks, "Receiver", TamperingReceiver)
+
+    result = simulate("--seed", "2", "--webhooks")
+
+    assert result.exit_code == 1
+    assert "Invariants broken" in result.output
+    assert "webhooks: 1 delivery(ies) failed signature verification" in result.output
+    assert "1 signature(s) invalid" in result.output  # refused with 400, so retried later
+
+
+def test_with_webhooks_against_a_live_server_its_own_loop_delivers_every_event(
+    tmp_path: Path,
+) -> None:
+    key = "live-admin"
+    settings = {name: str(int(value)) for name, value in simulation_run.SETTINGS.items()}
+    settings["O2O_WORKER_POLL_SECONDS"] = "0.1"
+    report = tmp_path / "report.json"
+    with live_server(tmp_path, seed=False, **settings, O2O_ADMIN_KEY=key) as url:
+        arguments = ["--shoppers", "15", "--days", "2", "--url", url, "--admin-key", key]
+        result = CliRunner().invoke(
+            simulate_command,
+            [*arguments, "--webhooks", "--report", str(report)],
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(report.read_text())["webhooks"]
+    assert figures["events_written"] == figures["events_delivered"] > 0

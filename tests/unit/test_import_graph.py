@@ -252,3 +252,11 @@ def test_leaves_and_the_hot_path_never_import_api_or_services(graph: Graph) -> N
 
 def test_plain_python_leaves_never_import_a_web_framework(graph: Graph) -> None:
     assert forbidden_imports(graph, FRAMEWORK_FREE, FRAMEWORKS) == []
+
+
+def test_the_delivery_loop_stands_above_the_use_cases_and_the_delivery_engine(
+    graph: Graph,
+) -> None:
+    """o2o.worker calls both services (the sweep) and events (run_once): neither imports it."""
+    assert {"o2o.services.housekeeping", "o2o.events.delivery"} <= graph["o2o.worker"]
+    assert forbidden_imports(graph, (*LOWER, *UPPER), ("o2o.worker",)) == []

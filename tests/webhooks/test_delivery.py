@@ -245,11 +245,9 @@ def test_an_expired_lease_makes_the_attempt_claimable_again_and_the_late_worker_
     assert [a["response_body"] for a in logged["attempts"]] == ["ok"]
 
 
-def test_workers_racing_on_postgresql_never_send_one_attempt_twice(
-    app: Flask, api: Api, database_url: str
-) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one worker; the race is PostgreSQL's")
+# PostgreSQL only: on SQLite one worker delivers (`o2o worker` refuses a second).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_workers_racing_on_postgresql_never_send_one_attempt_twice(app: Flask, api: Api) -> None:
     with receiving() as receiver:
         receiver.default = Answer(200, delay=0.02)
         webhook_endpoint(api, receiver.url, EXHAUSTED)
