@@ -326,6 +326,7 @@ class Coupon(Base):
     store_id: Mapped[str | None] = mapped_column(String(32))
     redeemed_by: Mapped[str | None] = mapped_column(String(32))
     redeemed_flow: Mapped[str | None] = mapped_column(String(16))
+    void_reason: Mapped[str | None] = mapped_column(String(255))  # an admin's, when voided
 
     campaign: Mapped[Campaign] = relationship(lazy="joined", innerjoin=True)
     # The order that holds or spent the coupon (loaded only when a reservation is checked).
@@ -462,6 +463,7 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("discount_amount >= 0 AND discount_amount <= amount", name="discount"),
         CheckConstraint("payable_amount = amount - discount_amount", name="payable"),
+        Index("ix_orders_created_at_id", "created_at", "id"),  # the lists' order
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -515,6 +517,7 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunds"),
+        Index("ix_payments_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -542,6 +545,7 @@ class Payment(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_created_at_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)

@@ -389,6 +389,9 @@ class CouponSchema(Sent):
     redeemed_at = Timestamp(allow_none=True)
     order_id = fields.String(allow_none=True)
     store_id = fields.String(allow_none=True)
+    void_reason = fields.String(
+        allow_none=True, metadata={"description": "Why an admin voided it; null otherwise."}
+    )
 
 
 class CouponListArgs(PageArgs):

@@ -81,8 +81,7 @@ def coupon_events(principal: Principal, raw_code: str) -> list[CouponEvent]:
 
 def void_coupon(principal: Principal, raw_code: str, reason: str | None = None) -> Coupon:
     """Take an unused coupon out of circulation (admin), writing its `voided` history row;
-    409 unless it reads `available` now. `reason` is for the coupon.voided event: no column
-    keeps it yet."""
+    409 unless it reads `available` now; `reason` is kept as its `void_reason`."""
     coupon = find_coupon(principal, raw_code)
     now = clock.now()
     status = coupon.effective_status(now)
@@ -92,7 +91,7 @@ def void_coupon(principal: Principal, raw_code: str, reason: str | None = None) 
         )
     if coupon.status == CouponStatus.RESERVED and coupon.holding_order is not None:
         expire_if_lapsed(coupon.holding_order, now)  # its order lapsed: released first, a move
-    if not _void(coupon.code, now):  # reserved by a concurrent order since it was read
+    if not _void(coupon.code, now, reason):  # reserved by a concurrent order since it was read
         store.rollback()
         raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just moved: read it again.")
     voided = CouponEvent(
@@ -111,7 +110,7 @@ _NOT_VOIDABLE = {
 }
 
 
-def _void(code: str, now: datetime) -> bool:
+def _void(code: str, now: datetime, reason: str | None) -> bool:
     """available → voided (COUPON_MOVES) by one conditional UPDATE, only while it is still
     available and inside its window."""
     voided: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
@@ -121,7 +120,7 @@ def _void(code: str, now: datetime) -> bool:
             Coupon.status.in_(COUPON_MOVES[CouponEventType.VOIDED][0]),
             Coupon.valid_until > now,
         )
-        .values(status=CouponStatus.VOIDED)
+        .values(status=CouponStatus.VOIDED, void_reason=reason)
         .execution_options(synchronize_session=False)
     )
     return voided.rowcount == 1

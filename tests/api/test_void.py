@@ -14,7 +14,12 @@ def test_voiding_an_available_coupon_makes_it_voided_with_its_history_row(api: A
     code = api.coupon()["code"]
     response = api.void(code.lower(), reason="Printed by mistake")
     assert response.status_code == 200, response.get_json()
-    assert (response.get_json()["code"], response.get_json()["status"]) == (code, "voided")
+    voided = response.get_json()
+    assert (voided["code"], voided["status"], voided["void_reason"]) == (
+        code,
+        "voided",
+        "Printed by mistake",
+    )
     assert api.coupon_status(code) == "voided"
     events = api.get(f"/coupons/{code}/events", ADMIN_KEY).get_json()["items"]
     assert [event["type"] for event in events] == ["claimed", "voided"]

@@ -79,7 +79,8 @@ FROM paid))
     coupons.order_id,
     coupons.store_id,
     coupons.redeemed_by,
-    coupons.redeemed_flow),
+    coupons.redeemed_flow,
+    coupons.void_reason),
 redeemed_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT redeemed_coupon.code AS code,
@@ -97,7 +98,7 @@ redeemed_event AS
     %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_11,
     'coupon',
     redeemed_coupon.code AS code,
-    CAST(json_build_object('code', redeemed_coupon.code, 'campaign_id', redeemed_coupon.campaign_id, 'shopper_id', redeemed_coupon.shopper_id, 'claim_seq', redeemed_coupon.claim_seq, 'status', redeemed_coupon.status, 'claim_channel', redeemed_coupon.claim_channel, 'claimed_at', redeemed_coupon.claimed_at, 'valid_from', redeemed_coupon.valid_from, 'valid_until', redeemed_coupon.valid_until, 'redeemed_at', redeemed_coupon.redeemed_at, 'order_id', redeemed_coupon.order_id, 'store_id', redeemed_coupon.store_id, 'redeemed_by', redeemed_coupon.redeemed_by, 'redeemed_flow', redeemed_coupon.redeemed_flow) AS TEXT) AS json_build_object_2,
+    CAST(json_build_object('code', redeemed_coupon.code, 'campaign_id', redeemed_coupon.campaign_id, 'shopper_id', redeemed_coupon.shopper_id, 'claim_seq', redeemed_coupon.claim_seq, 'status', redeemed_coupon.status, 'claim_channel', redeemed_coupon.claim_channel, 'claimed_at', redeemed_coupon.claimed_at, 'valid_from', redeemed_coupon.valid_from, 'valid_until', redeemed_coupon.valid_until, 'redeemed_at', redeemed_coupon.redeemed_at, 'order_id', redeemed_coupon.order_id, 'store_id', redeemed_coupon.store_id, 'redeemed_by', redeemed_coupon.redeemed_by, 'redeemed_flow', redeemed_coupon.redeemed_flow, 'void_reason', redeemed_coupon.void_reason) AS TEXT) AS json_build_object_2,
     false AS anon_3
 FROM redeemed_coupon),
 redeemed_counted AS

@@ -18,7 +18,8 @@ WITH moved AS
     coupons.order_id,
     coupons.store_id,
     coupons.redeemed_by,
-    coupons.redeemed_flow),
+    coupons.redeemed_flow,
+    coupons.void_reason),
 reserved_logged AS
 (INSERT INTO coupon_events (coupon_code, type, at, actor_role, actor_id, store_id, order_id)
     SELECT moved.code AS code,
@@ -36,7 +37,7 @@ reserved_event AS
     %(move__at)s::TIMESTAMP WITHOUT TIME ZONE AS anon_8,
     'coupon',
     moved.code AS code,
-    CAST(json_build_object('code', moved.code, 'campaign_id', moved.campaign_id, 'shopper_id', moved.shopper_id, 'claim_seq', moved.claim_seq, 'status', moved.status, 'claim_channel', moved.claim_channel, 'claimed_at', moved.claimed_at, 'valid_from', moved.valid_from, 'valid_until', moved.valid_until, 'redeemed_at', moved.redeemed_at, 'order_id', moved.order_id, 'store_id', moved.store_id, 'redeemed_by', moved.redeemed_by, 'redeemed_flow', moved.redeemed_flow) AS TEXT) AS json_build_object_1,
+    CAST(json_build_object('code', moved.code, 'campaign_id', moved.campaign_id, 'shopper_id', moved.shopper_id, 'claim_seq', moved.claim_seq, 'status', moved.status, 'claim_channel', moved.claim_channel, 'claimed_at', moved.claimed_at, 'valid_from', moved.valid_from, 'valid_until', moved.valid_until, 'redeemed_at', moved.redeemed_at, 'order_id', moved.order_id, 'store_id', moved.store_id, 'redeemed_by', moved.redeemed_by, 'redeemed_flow', moved.redeemed_flow, 'void_reason', moved.void_reason) AS TEXT) AS json_build_object_1,
     false AS anon_9
 FROM moved),
 added AS
