@@ -19,6 +19,7 @@ context the caller provides, outside any request's transaction.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,8 @@ from o2o.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, 
 from o2o.sealing import seal, unseal
 from o2o.tokens import new_id
 from o2o.vocabulary import DeliveryStatus, WebhookEndpointStatus
+
+log = logging.getLogger(__name__)
 
 SEAL_PURPOSE = "webhook-secret"
 DELIVERY_PREFIX = "whd"
@@ -92,7 +95,8 @@ def queue(event: Event, endpoint_id: str, body: str) -> WebhookDelivery:
 
 def dispatch(limit: int = 100) -> int:
     """Queue the deliveries of up to `limit` undispatched events, oldest first, and mark them
-    dispatched, in one transaction; the number of deliveries queued."""
+    dispatched, in one transaction; the number of events dispatched (matched or not, so a loop
+    keeps going while a backlog lasts)."""
     clock.forget_cached_now()
     oldest = (
         select(Event).where(Event.dispatched.is_(False)).order_by(Event.created_at, Event.id)
@@ -108,13 +112,12 @@ def dispatch(limit: int = 100) -> int:
         .where(WebhookEndpoint.status == WebhookEndpointStatus.ENABLED)
         .execution_options(populate_existing=True)  # a loop's session outlives many changes
     ).all()
-    queued = 0
     for event in batch:
         wanted = [endpoint for endpoint in enabled if events.matches(endpoint.patterns, event.type)]
-        body = render(event) if wanted else ""
-        for endpoint in wanted:
-            queue(event, endpoint.id, body)
-            queued += 1
+        body = _rendered(event) if wanted else None
+        if body is not None:
+            for endpoint in wanted:
+                queue(event, endpoint.id, body)
     ids = [event.id for event in batch]
     marked: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Event)
@@ -126,7 +129,17 @@ def dispatch(limit: int = 100) -> int:
         store.rollback()
         return 0
     store.commit()
-    return queued
+    return len(batch)
+
+
+def _rendered(event: Event) -> str | None:
+    """The event's body, or None (logged) if it cannot be rendered: one broken event must not
+    hold up the outbox behind it; it stays in GET /events, and redeliver can send it later."""
+    try:
+        return render(event)
+    except Exception:
+        log.exception("event %s (%s) could not be rendered; not delivered", event.id, event.type)
+        return None
 
 
 # -- delivering due attempts
@@ -315,5 +328,5 @@ def deliver_due(worker_id: str, limit: int = 20) -> int:
 
 def run_once(worker_id: str) -> int:
     """One tick of any delivery loop: dispatch, then deliver what is due; the work done
-    (deliveries queued plus attempts made; 0 when there was nothing to do)."""
+    (events dispatched plus attempts made; 0 when there was nothing to do)."""
     return dispatch() + deliver_due(worker_id)

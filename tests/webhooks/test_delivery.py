@@ -4,16 +4,20 @@ following redirects, bounded in time and in what it reads; safe with workers rac
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import threading
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from standardwebhooks import Webhook
 
 from o2o import clock
 from o2o.events import delivery, transport
+from o2o.extensions import db
+from o2o.models import Event
 from tests.builders import (
     Api,
     deliver,
@@ -275,3 +279,33 @@ def test_workers_racing_on_postgresql_never_send_one_attempt_twice(app: Flask, a
 
     assert errors == []
     assert sorted(receiver.ids()) == sorted(ids)
+
+
+def test_an_event_that_cannot_be_rendered_holds_up_none_of_the_events_behind_it(
+    app: Flask, api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with receiving() as receiver:
+        webhook_endpoint(api, receiver.url, EXHAUSTED)
+        broken = recorded_event(app, api)
+        with app.app_context():
+            db.session.execute(update(Event).where(Event.id == broken).values(data="{not json"))
+            db.session.commit()
+        sound = recorded_event(app, api)
+        with caplog.at_level(logging.ERROR, logger="o2o.events.delivery"):
+            while deliver(app):
+                pass
+
+    assert receiver.ids() == [sound]
+    assert broken in caplog.text
+
+
+def test_a_backlog_of_events_no_endpoint_wants_is_worked_through_without_pause(
+    app: Flask, api: Api
+) -> None:
+    for _ in range(3):
+        api.campaign()  # campaign.created, which nobody subscribes to
+
+    with app.app_context():
+        handled = delivery.dispatch(limit=2), delivery.dispatch(limit=2), delivery.dispatch()
+
+    assert handled == (2, 1, 0)  # work done each time, so a loop goes on until it is idle
