@@ -58,12 +58,25 @@ def _expire_lapsed_coupons(now: datetime) -> int:
 
 
 def _settle_due_payments(now: datetime) -> int:
-    """Settle the pending mock payments whose delay has passed (each dated when it ended), so
-    that their events are written without anyone reading the payment."""
+    """Settle the pending mock payments whose delay has passed (each dated when it ended), and
+    call off those whose order can no longer be paid (a shopper_scan payment the shopper never
+    confirmed, its order lapsed or canceled), so that their events are written without anyone
+    reading the payment."""
+    order_closed = (
+        select(Order.id)
+        .where(
+            Order.id == Payment.order_id,
+            Order.effective_status_sql(now) != OrderStatus.AWAITING_PAYMENT,
+        )
+        .exists()
+    )
     due = db.session.scalars(
         select(Payment)
-        .where(Payment.status == PaymentStatus.PENDING, Payment.settles_at <= sql_moment(now))
-        .order_by(Payment.settles_at, Payment.id)
+        .where(
+            Payment.status == PaymentStatus.PENDING,
+            or_(Payment.settles_at <= sql_moment(now), order_closed),
+        )
+        .order_by(Payment.created_at, Payment.id)
         .limit(BATCH)
     ).all()
     return sum(settle_if_due(payment, now) for payment in due)

@@ -184,3 +184,21 @@ def test_racing_payments_for_one_order_write_the_winners_events_once(app: Flask,
 
     added = _types(api) - before
     assert added == Counter(["order.paid", "coupon.redeemed", "payment.succeeded"])
+
+
+def test_housekeeping_calls_off_a_shopper_scan_payment_whose_order_lapsed_unread(
+    app: Flask, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sale = api.reserved_sale()
+    body = {"method": "alipay", "flow": "shopper_scan"}
+    shown = api.post(f"/orders/{sale['order']['id']}/payments", sale["clerk"]["api_key"], json=body)
+    assert shown.get_json()["status"] == "pending"  # the merchant QR, never scanned
+    _lapse_without_catching_up(api, monkeypatch, ORDER_TTL + 1)
+    before = _types(api)
+
+    with app.app_context():
+        housekeeping.sweep()
+
+    assert _types(api) - before == Counter(["payment.canceled", "order.expired", "coupon.released"])
+    (canceled,) = api.all_events(type="payment.canceled")
+    assert canceled["data"]["object"]["failure_code"] == "order_not_payable"
