@@ -37,6 +37,18 @@ def subprocess_environment(**env: str) -> dict[str, str]:
     return {**inherited, **PINNED_ENVIRONMENT, **env}
 
 
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """Stop one process by its pid (SIGTERM, then SIGKILL if it will not go); its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    return int(process.returncode)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,12 +76,7 @@ def serving(
                 time.sleep(0.1)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
+        stop(server)
 
 
 @contextmanager

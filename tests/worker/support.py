@@ -48,18 +48,6 @@ def start_worker(workdir: Path, environment: dict[str, str], name: str) -> subpr
     )
 
 
-def stop(process: subprocess.Popen[bytes]) -> int:
-    """Stop one process by its pid (SIGTERM, then SIGKILL if it will not go); its exit code."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    return int(process.returncode)
-
-
 def admin(app: Flask) -> Service:
     """The pinned admin of an app in process."""
     return Service(InProcess(app.test_client()), ADMIN_KEY)

@@ -19,12 +19,12 @@ from tests.live import (
     gunicorn_server,
     live_server,
     serving,
+    stop,
     subprocess_environment,
 )
 from tests.worker.support import (
     campaign_event,
     start_worker,
-    stop,
     wait_for_lock,
     worker_environment,
 )

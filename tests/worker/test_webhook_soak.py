@@ -22,8 +22,8 @@ from o2o.extensions import db
 from o2o.simulation.webhooks import all_events
 from o2o.testing.webhooks import Receiver
 from tests.builders import ADMIN_KEY
-from tests.live import gunicorn_server
-from tests.worker.support import start_worker, stop, worker_environment
+from tests.live import gunicorn_server, stop
+from tests.worker.support import start_worker, worker_environment
 
 SECONDS = float(os.environ.get("O2O_TEST_WEBHOOK_SOAK_SECONDS") or 12)
 KILL_EVERY = 1.2  # seconds between kills of the doomed worker

@@ -20,11 +20,11 @@ from o2o.testing.webhooks import Delivery, Receiver
 from o2o.worker import sqlite_lock_path
 from tests.builders import Api
 from tests.conftest import build_app
+from tests.live import stop
 from tests.worker.support import (
     admin,
     campaign_event,
     start_worker,
-    stop,
     wait_for_lock,
     worker_environment,
 )
