@@ -8,7 +8,10 @@ columns as the database holds them, and the event's object is the API's view of 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -19,6 +22,8 @@ from o2o.store import postgres
 from o2o.store.blocks import ORDERS
 from o2o.vocabulary import CouponEventType, EventType, Role
 from tests.builders import ADMIN_KEY, Api
+
+SQL_FILES = Path(postgres.__file__).parent / "sql"
 
 UNCHANGED_AFTER = {"coupon.redeemed": Coupon, "order.paid": Order, "payment.succeeded": Payment}
 
@@ -62,3 +67,25 @@ def test_a_hot_statements_kept_cache_key_is_the_one_sqlalchemy_would_compute() -
         kept = statement._generate_cache_key()
         assert kept is statement._generate_cache_key()
         assert kept == type(statement)._generate_cache_key(statement)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_psycopg_keeps_the_conversion_of_every_hot_statement(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg import _queries
+
+    uncached: list[bytes] = []
+    convert = _queries._query2pg_nocache
+
+    def counted(query: bytes, *args: Any) -> Any:
+        uncached.append(query)
+        return convert(query, *args)
+
+    api.checkout()  # every statement of a purchase has run once
+    monkeypatch.setattr(_queries, "_query2pg_nocache", counted)
+    api.checkout()
+
+    assert uncached == []  # none parsed again: the till's long statement is cached too
+    longest = max(len(path.read_bytes()) for path in SQL_FILES.glob("*.sql"))
+    assert longest <= _queries.MAX_CACHED_STATEMENT_LENGTH
