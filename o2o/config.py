@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _INT_SETTINGS = {
     "O2O_QR_TOKEN_TTL": 300,
@@ -19,9 +20,14 @@ _INT_SETTINGS = {
     "O2O_AUTH_CACHE_SECONDS": 10,
     # How long a rotated-out API key keeps working beside its successor.
     "O2O_KEY_OVERLAP_SECONDS": 0,
+    # POST /scans/image: the largest photo accepted (bytes, else 413), and its most pixels
+    # (a decompression bomb is refused before it is decompressed).
+    "O2O_SCAN_IMAGE_MAX_BYTES": 8 * 1024 * 1024,
+    "O2O_SCAN_IMAGE_MAX_PIXELS": 50_000_000,
 }
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the seed's stores are in Hangzhou
 
 # Webhooks: the waits between a failed attempt and the next (service time), then `failed`.
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
@@ -113,7 +119,7 @@ def build_config(
     }
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))
-    config.update(_webhook_settings(env))
+    config.update(_webhook_settings(env), O2O_TIMEZONE=_timezone(env))
     config.update(_worker_settings(env))
     config.update(overrides)
     _check_webhook_settings(config)
@@ -154,6 +160,19 @@ def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
             env.get("O2O_WEBHOOK_ROTATION_OVERLAP_SECONDS") or 24 * 3600
         ),
     }
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    """O2O_TIMEZONE, the stores' local time (which day a statement's `date` means); a name
+    zoneinfo does not know stops the app from starting."""
+    name = env.get("O2O_TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"O2O_TIMEZONE: {name!r} is not a time zone name such as Asia/Shanghai"
+        ) from error
+    return name
 
 
 def _check_webhook_settings(config: dict[str, Any]) -> None:

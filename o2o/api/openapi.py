@@ -154,6 +154,20 @@ OPERATIONS: dict[str, Doc] = {
         "Shows one store to an admin, or to a clerk of that store; a clerk asking for any other "
         "store id gets 403 whether or not it exists.",
     ),
+    "getStoreStatement": Doc(
+        "A store's day statement, for an admin or a clerk of that store (a clerk asking for any "
+        "other store id gets 403 whether or not it exists; shoppers 403): every payment that "
+        "succeeded (by its `succeeded_at`) and every refund made (by its `created_at`) at the "
+        "store on `date`, a day in O2O_TIMEZONE (default Asia/Shanghai; `starts_at`/`ends_at` "
+        "give its bounds in UTC), oldest first, with totals (counts and fen: paid, refunded, "
+        "net) by method, by flow and overall. A refund counts under its payment's method and "
+        "flow on the day it was made. Failed, canceled and pending attempts moved no money and "
+        "are not listed (listPayments has them). `format=csv` answers text/csv (UTF-8, as an "
+        "attachment): the columns type, id, time (local, with its offset), method, flow, "
+        "order_id, payment_id, coupon_code, amount_fen, refunded_fen, net_fen, paid_count, "
+        "refunded_count; a row per payment and refund, then `total` rows per method, per flow "
+        "and for `all`. A malformed `date` is a validation_error on it.",
+    ),
     "listClerks": Doc(
         "Lists clerks (admin only), newest first, a page at a time; `store_id` keeps one "
         "store's. Never shows API keys: a key is shown only when it is issued."
@@ -268,6 +282,27 @@ OPERATIONS: dict[str, Doc] = {
         "in the clerk's store? Changes nothing; `reasons` say why not. `store_id`, if given, "
         "must be the clerk's own store (another is 403).",
         (E.INVALID_QR_TOKEN, E.QR_TOKEN_EXPIRED),
+    ),
+    "scanImage": Doc(
+        "Reads the QR code in a photo or screenshot (multipart/form-data: `image`, and "
+        "`amount` in fen when it is a coupon's QR) and answers what it holds, in `decoded`: "
+        "`kind` and the `text` read. `coupon` (a coupon's QR token; clerks only, a shopper "
+        "is 403): the scan of scanCoupon with that token, `amount` and `store_id`, in the same "
+        "fields. `payment_code` (digits): `valid_shape`, whether they have a payment code's "
+        "shape, never whether it was issued. `merchant` (the QR of a shopper_scan payment, "
+        "clerks and shoppers): its `payment_id` and `wallet_url`, the wallet page that pays it. "
+        "The scan fields are null for the last two. The photo is turned upright by its EXIF "
+        "orientation and downscaled; at most O2O_SCAN_IMAGE_MAX_BYTES (default 8 MiB, else 413) "
+        "and O2O_SCAN_IMAGE_MAX_PIXELS (default 50 million, else 413). A file that is not a "
+        "whole JPEG, PNG, WebP, GIF or BMP image is a validation_error on `image`; a body that "
+        "is not multipart/form-data is 415. Limited with scanCoupon (`scans`). Changes nothing.",
+        (
+            E.NO_CODE_FOUND,
+            E.UNRECOGNIZED_CODE,
+            E.PAYLOAD_TOO_LARGE,
+            E.INVALID_QR_TOKEN,
+            E.QR_TOKEN_EXPIRED,
+        ),
     ),
     "createOrder": Doc(
         "Checks out. A clerk orders in store (`channel: in_store`, in the clerk's store) and may "

@@ -8,10 +8,11 @@ allows it), so the spec lists each as required.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate, validates_schema
 
 from o2o import clock
@@ -24,6 +25,7 @@ from o2o.vocabulary import (
     ClockMode,
     CouponEventType,
     CouponStatus,
+    DecodedKind,
     DiscountType,
     MockOutcome,
     OrderStatus,
@@ -480,6 +482,68 @@ class ScanResultSchema(Sent):
     payable_amount = Fen()
 
 
+class ScanImageSchema(Strict):
+    image = Upload(
+        required=True,
+        metadata={
+            "description": "A photo or screenshot of one QR code: JPEG, PNG, WebP, GIF or BMP, "
+            "at most O2O_SCAN_IMAGE_MAX_BYTES (default 8 MiB) and O2O_SCAN_IMAGE_MAX_PIXELS "
+            "(default 50 million) pixels."
+        },
+    )
+    amount = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_AMOUNT),
+        metadata={"description": f"Required when the image is a coupon's QR. {FEN}"},
+    )
+    store_id = Text(32, metadata={"description": "Optional; must be the clerk's own store."})
+
+
+class DecodedSchema(Sent):
+    kind = Choice(
+        DecodedKind,
+        metadata={
+            "description": "`coupon`: a coupon's QR token; `payment_code`: digits, as a "
+            "shopper's payment code; `merchant`: a shopper_scan payment's merchant QR."
+        },
+    )
+    text = fields.String(metadata={"description": "What the QR code holds, as read."})
+    valid_shape = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "payment_code only: whether the digits have a payment code's shape "
+            "(18 digits starting 10 to 15), never whether the code was issued; null otherwise."
+        },
+    )
+    payment_id = fields.String(
+        allow_none=True,
+        metadata={"description": "merchant only: the payment the QR is for; null otherwise."},
+    )
+    wallet_url = fields.String(
+        allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "merchant only: the wallet's page paying this payment; null otherwise.",
+        },
+    )
+
+
+class ScanImageResultSchema(Sent):
+    decoded = fields.Nested(DecodedSchema)
+    coupon = fields.Nested(
+        CouponSchema,
+        allow_none=True,
+        metadata={"description": "coupon only, as POST /scans answers; null otherwise."},
+    )
+    applicable = fields.Boolean(allow_none=True, metadata={"description": "coupon only."})
+    reasons = fields.List(
+        Choice(Reason),
+        allow_none=True,
+        metadata={"description": "coupon only: why it does not apply; empty if it does."},
+    )
+    discount_amount = Fen(allow_none=True, metadata={"description": "coupon only."})
+    payable_amount = Fen(allow_none=True, metadata={"description": "coupon only."})
+
+
 class OrderCreateSchema(Strict):
     amount = Money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
     qr_token = fields.String(
@@ -632,6 +696,78 @@ class PaymentListArgs(LedgerListArgs):
 
 class RefundListArgs(LedgerListArgs):
     status = Choice(RefundStatus)
+
+
+# -- the day statement ------------------------------------------------------------------------
+
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 2), date(9999, 12, 30)
+
+
+class StatementArgs(Strict):
+    date = fields.Date(
+        required=True,
+        validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY),
+        metadata={"description": "YYYY-MM-DD: a day in O2O_TIMEZONE (default Asia/Shanghai)."},
+    )
+    format = Choice(
+        ("json", "csv"),
+        load_default="json",
+        metadata={
+            "description": "`csv`: text/csv (UTF-8), one row per payment and refund, "
+            "then the totals."
+        },
+    )
+
+
+class StatementLineSchema(Sent):
+    type = Choice(("payment", "refund"))
+    id = fields.String(metadata={"description": "The payment's or the refund's id."})
+    at = Timestamp(metadata={"description": "A payment's succeeded_at, a refund's created_at."})
+    method = Choice(PaymentMethod, metadata={"description": "A refund's: its payment's."})
+    flow = Choice(PaymentFlow, metadata={"description": "A refund's: its payment's."})
+    order_id = fields.String()
+    payment_id = fields.String(metadata={"description": "A payment's own id; a refund's payment."})
+    coupon_code = fields.String(allow_none=True)
+    amount = Fen()
+    refunded_amount = Fen(
+        allow_none=True,
+        metadata={"description": "A payment's refunds so far, of any day; null for a refund."},
+    )
+
+
+class StatementTotalSchema(Sent):
+    paid_count = fields.Integer(metadata={"description": "Payments that succeeded that day."})
+    paid_amount = Fen()
+    refunded_count = fields.Integer(metadata={"description": "Refunds made that day."})
+    refunded_amount = Fen()
+    net_amount = Fen(metadata={"description": "paid_amount − refunded_amount."})
+
+
+class MethodTotalSchema(StatementTotalSchema):
+    method = Choice(PaymentMethod)
+
+
+class FlowTotalSchema(StatementTotalSchema):
+    flow = Choice(PaymentFlow)
+
+
+class StatementSchema(Sent):
+    store_id = fields.String()
+    date = fields.Date()
+    timezone = fields.String(metadata={"description": "O2O_TIMEZONE: whose day `date` is."})
+    starts_at = Timestamp(metadata={"description": "The day's first moment (inclusive)."})
+    ends_at = Timestamp(metadata={"description": "The next day's first moment (exclusive)."})
+    payments = fields.List(
+        fields.Nested(StatementLineSchema),
+        metadata={"description": "Payments that succeeded that day, oldest first."},
+    )
+    refunds = fields.List(
+        fields.Nested(StatementLineSchema),
+        metadata={"description": "Refunds made that day (of payments of any day), oldest first."},
+    )
+    totals = fields.Nested(StatementTotalSchema)
+    by_method = fields.List(fields.Nested(MethodTotalSchema))
+    by_flow = fields.List(fields.Nested(FlowTotalSchema))
 
 
 # -- stats -------------------------------------------------------------------------------------
