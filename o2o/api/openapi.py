@@ -349,7 +349,8 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "getPaymentQr": Doc(
         "The merchant's QR for a payment (admins, clerks of its store, its shopper): a PNG "
-        "encoding the payment's confirm URL, for the shopper to scan.",
+        "encoding the wallet's link `<O2O_PUBLIC_URL>/wallet/pay/<id>`, which a phone's camera "
+        "opens on the wallet's confirm screen (it then calls confirmPayment).",
         (E.FORBIDDEN,),
     ),
     "createRefund": Doc(

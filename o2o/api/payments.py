@@ -82,15 +82,16 @@ def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) ->
     operationId="getPaymentQr",
     responses={
         "200": {
-            "description": "A PNG QR of the payment's confirm URL.",
+            "description": "A PNG QR of the wallet's link: <O2O_PUBLIC_URL>/wallet/pay/<id>.",
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
 )
 def payment_qr(payment_id: str) -> Response:
-    """The merchant's QR for a `shopper_scan` payment: it encodes the confirm URL."""
+    """The merchant's QR for a `shopper_scan` payment: it encodes the wallet's link to pay it."""
     payment = payments.get_payment(current_principal(), payment_id)
-    link = public_url("payments.confirm_payment", payment_id=payment.id)
+    # A phone's camera opens a page, not an authenticated POST: the wallet's confirm screen.
+    link = public_url("web.wallet_pay", payment_id=payment.id)
     return current_app.response_class(qr.render_png(link), mimetype="image/png")
 
 
