@@ -58,6 +58,8 @@ def world(api: support.LiveApi) -> Iterator[support.World]:
     """A fresh store, clerk, shopper and campaign; no page of the test reached outside."""
     made = api.world()
     yield made
+    # ended, so that the next test's wallet lists only its own campaign
+    api.call("PATCH", f"/campaigns/{made.campaign['id']}", body={"status": "ended"})
     assert made.outside == [], f"requests outside the service: {made.outside}"
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from tests.browser.support import Browser, LiveApi, Page, World, decode, open_page
+from tests.builders import campaign_fields
 
 TIMEOUT = 10_000  # ms: what a screen may take to turn
 
@@ -114,3 +118,121 @@ def test_amounts_typed_in_yuan_are_sent_in_exact_fen(
         None,
     ]
     assert parsed["shown"] == ["¥349.00", "¥0.07", "¥0.00", "¥1234.56"]
+
+
+def paid_sale(world: World, yuan: int = 399) -> dict[str, object]:
+    """A sale paid at the till through the API beside the page: the coupon, then clerk_scan."""
+    api, shopper = world.api, world.shopper_key
+    coupon = api.call("POST", f"/campaigns/{world.campaign['id']}/claims", shopper, {})
+    token = api.call("GET", f"/coupons/{coupon['code']}/qr-token", shopper)["token"]
+    order = api.call("POST", "/orders", world.clerk_key, {"amount": yuan * 100, "qr_token": token})
+    code = api.call("GET", "/me/payment-code", shopper)["auth_code"]
+    body = {"method": "wechat_pay", "flow": "clerk_scan", "auth_code": code}
+    return dict(api.call("POST", f"/orders/{order['id']}/payments", world.clerk_key, body))
+
+
+def test_a_declined_payment_is_explained_and_its_retry_is_paid(
+    browser: Browser, base: str, world: World
+) -> None:
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside)
+    till.locator("#amount").fill("128")
+    till.get_by_role("button", name="Check out").click()
+    till.locator("#pay-screen").wait_for()
+    shopper = world.shopper_key
+    till.get_by_label("Sandbox outcome").select_option("declined")
+    till.locator("#paycode-text").fill(
+        world.api.call("GET", "/me/payment-code", shopper)["auth_code"]
+    )
+    till.get_by_role("button", name="Take the payment").click()
+    status = till.locator("#pay-status")
+    status.get_by_text("The payment failed: The payment was declined.").wait_for(timeout=TIMEOUT)
+    till.get_by_role("button", name="Try again").click()
+    till.get_by_label("Sandbox outcome").select_option("success")
+    till.locator("#paycode-text").fill(
+        world.api.call("GET", "/me/payment-code", shopper)["auth_code"]
+    )
+    till.locator("#paycode-text").press("Enter")
+    till.locator("#receipt").wait_for(timeout=TIMEOUT)
+    assert "¥128.00" in till.locator("#receipt").inner_text()
+
+
+def test_a_refund_from_the_statement_gives_the_payment_back(
+    browser: Browser, base: str, world: World, docs: Path
+) -> None:
+    payment = paid_sale(world)
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside, viewport=(1280, 800))
+    refund = till.locator(f"#statement button[data-payment='{payment['id']}']")
+    refund.wait_for(timeout=TIMEOUT)
+    till.locator("#amount").fill("399")
+    till.screenshot(path=str(docs / "till.png"))
+    refund.click()
+    till.locator("#statement").get_by_text("Refunded ¥349.00").wait_for(timeout=TIMEOUT)
+    assert refund.count() == 0
+    after = world.api.call("GET", f"/payments/{payment['id']}", world.clerk_key)
+    assert after["refunded_amount"] == payment["amount"] == 34900
+
+
+def test_the_wallet_on_a_phone_lists_coupons_by_status_and_shows_a_qr(
+    browser: Browser, base: str, world: World, docs: Path
+) -> None:
+    paid_sale(world)
+    wallet = open_page(browser, base, "/wallet", world.shopper_key, world.outside)
+    wallet.locator("#coupons li[data-status=redeemed]").wait_for(timeout=TIMEOUT)
+    tote = {"type": "exchange", "exchange_price": 100, "item": "Canvas tote", "min_spend": 0}
+    made = world.api.call("POST", "/campaigns", body=campaign_fields(name="Tote", discount=tote))
+    wallet.reload()
+    wallet.get_by_role("button", name="Claim Tote").click()
+    wallet.locator("#coupons li[data-status=available] button").click()
+    wallet.wait_for_function("() => document.getElementById('qr-img').naturalWidth > 0")
+    statuses = wallet.locator("#coupons li").evaluate_all(
+        "items => items.map(i => i.dataset.status)"
+    )
+    assert statuses == ["available", "redeemed"]
+    wallet.screenshot(path=str(docs / "wallet.png"), full_page=True)
+    world.api.call("PATCH", f"/campaigns/{made['id']}", body={"status": "ended"})
+
+
+# Last: these move the service clock on, which the wallet's countdowns would show.
+
+
+def test_a_user_paying_payment_shows_waiting_until_it_settles_by_itself(
+    browser: Browser, base: str, world: World
+) -> None:
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside)
+    till.locator("#amount").fill("66.6")
+    till.get_by_role("button", name="Check out").click()
+    till.get_by_label("Sandbox outcome").select_option("user_paying")
+    code = world.api.call("GET", "/me/payment-code", world.shopper_key)["auth_code"]
+    till.locator("#paycode-text").fill(code)
+    till.get_by_role("button", name="Take the payment").click()
+    till.locator("#pay-status").get_by_text("Waiting for the shopper to pay").wait_for()
+    world.api.call("POST", "/sandbox/clock", body={"advance_seconds": 6})
+    till.locator("#receipt").wait_for(timeout=TIMEOUT)
+    assert "¥66.60" in till.locator("#receipt").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("locale", "min_spend", "expired"),
+    [
+        ("en-US", "below the coupon's minimum spend", "The coupon's QR has expired"),
+        ("zh-CN", "订单金额未达到优惠券的最低消费", "优惠券二维码已过期"),
+    ],
+)
+def test_a_min_spend_miss_and_an_expired_coupon_qr_are_explained_in_words(
+    browser: Browser, base: str, world: World, locale: str, min_spend: str, expired: str
+) -> None:
+    wallet = open_page(browser, base, "/wallet", world.shopper_key, world.outside, locale=locale)
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside, locale=locale)
+    assert till.locator("html").get_attribute("lang") == locale.replace("-US", "")
+    claim = "领取" if locale == "zh-CN" else "Claim"
+    wallet.get_by_role("button", name=f"{claim} {world.campaign['name']}").click()
+    wallet.locator("#coupons li[data-status=available] button").click()
+    wallet.wait_for_function("() => document.getElementById('qr-img').naturalWidth > 0")
+    token = decode(wallet.locator("#qr-img").screenshot())
+    take_coupon(till, token, "299")
+    till.locator("#quote").get_by_text(min_spend).wait_for(timeout=TIMEOUT)
+    assert "¥299.00" in till.locator("#quote").inner_text()  # nothing off: all of it to pay
+    world.api.call("POST", "/sandbox/clock", body={"advance_seconds": 301})
+    till.locator("#amount").fill("399")
+    till.locator("#amount").press("Enter")
+    till.locator("#message").get_by_text(expired).wait_for(timeout=TIMEOUT)
