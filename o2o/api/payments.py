@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import Response, current_app
@@ -13,6 +14,7 @@ from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     EmptySchema,
     MockOutcomeSchema,
+    PaymentCodeArgs,
     PaymentCodeSchema,
     PaymentCreateSchema,
     PaymentSchema,
@@ -29,11 +31,15 @@ blp = Blueprint("payments", __name__, description="Payments and refunds (mock pr
 @blp.route("/me/payment-code", methods=["GET"])
 @blp.doc(operationId="getPaymentCode")
 @require(Role.SHOPPER)
+@blp.arguments(PaymentCodeArgs, location="query")
 @blp.response(200, PaymentCodeSchema)
-def payment_code() -> Any:
+def payment_code(args: dict[str, Any]) -> Any:
     """A one-time 18-digit payment code to show at the till (valid 60 s)."""
     code = payments.issue_payment_code(current_principal())
-    return {"auth_code": code.code, "expires_at": code.expires_at}
+    body: dict[str, Any] = {"auth_code": code.code, "expires_at": code.expires_at}
+    if args.get("qr") == "png":  # in the same answer: a second call would mint another code
+        body["qr"] = "data:image/png;base64," + base64.b64encode(qr.render_png(code.code)).decode()
+    return body
 
 
 @blp.route("/orders/<order_id>/payments", methods=["POST"])

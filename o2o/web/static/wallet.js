@@ -110,8 +110,10 @@ function couponQr(code) {
 
 function paymentCode() {
   showExpiring(t.my_payment_code, async () => {
-    const code = await api("GET", "/me/payment-code");
-    $("qr-img").hidden = true;
+    const code = await api("GET", "/me/payment-code?qr=png"); // the QR of the same code
+    $("qr-img").src = code.qr;
+    $("qr-img").alt = t.my_payment_code;
+    $("qr-img").hidden = false;
     $("qr-digits").textContent = code.auth_code.replace(/(\d{4})(?=\d)/g, "$1 ");
     $("qr-digits").dataset.code = code.auth_code;
     return code;
