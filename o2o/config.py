@@ -19,6 +19,10 @@ _INT_SETTINGS = {
     "O2O_AUTH_CACHE_SECONDS": 10,
     # How long a rotated-out API key keeps working beside its successor.
     "O2O_KEY_OVERLAP_SECONDS": 0,
+    # POST /scans/image: the largest photo accepted (bytes, else 413), and its most pixels
+    # (a decompression bomb is refused before it is decompressed).
+    "O2O_SCAN_IMAGE_MAX_BYTES": 8 * 1024 * 1024,
+    "O2O_SCAN_IMAGE_MAX_PIXELS": 50_000_000,
 }
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"

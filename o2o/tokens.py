@@ -77,6 +77,12 @@ def new_payment_code() -> str:
     return f"1{secrets.randbelow(6)}" + "".join(str(secrets.randbelow(10)) for _ in range(16))
 
 
+def payment_code_shaped(text: str) -> bool:
+    """Whether `text` has a payment code's shape (18 ASCII digits starting 10–15); never
+    whether such a code was issued."""
+    return len(text) == 18 and text.isascii() and text.isdigit() and "10" <= text[:2] <= "15"
+
+
 def hash_payment_code(secret: str, code: str) -> str:
     """What a payment code is stored and looked up by: HMAC-SHA256 under the instance secret.
 

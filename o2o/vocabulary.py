@@ -128,6 +128,14 @@ class QrFormat(StrEnum):
     SVG = "svg"
 
 
+class DecodedKind(StrEnum):
+    """What a QR code read from a photo holds (POST /scans/image)."""
+
+    COUPON = "coupon"
+    PAYMENT_CODE = "payment_code"
+    MERCHANT = "merchant"
+
+
 class MockOutcome(StrEnum):
     """What the mock payment provider is told to answer (header O2O-Mock-Outcome)."""
 
@@ -325,6 +333,16 @@ class ErrorCode(Enum):
         "invalid_payment_code",
         422,
         "This payment code is unknown, used or expired.",
+    )
+    NO_CODE_FOUND = (
+        "no_code_found",
+        422,
+        "No QR code could be read in this image; try a closer, sharper photo of the code alone.",
+    )
+    UNRECOGNIZED_CODE = (
+        "unrecognized_code",
+        422,
+        "This QR code is neither a coupon, a payment code nor a payment of this service.",
     )
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",

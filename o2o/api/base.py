@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import flask
 from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from o2o.errors import O2OError, validation_failed
 from o2o.vocabulary import ErrorCode
@@ -24,7 +27,20 @@ UNSTORABLE_NAME = "This field name contains NUL (U+0000) or a lone surrogate (U+
 
 
 class JSONBodyParser(FlaskParser):
-    """Reads the body as JSON whatever its Content-Type (curl -d sends form encoding)."""
+    """Reads the body as JSON whatever its Content-Type (curl -d sends form encoding); the
+    `multipart` location reads a multipart/form-data body's fields and files as one."""
+
+    __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
+
+    def load_multipart(self, req: flask.Request, schema: Any) -> Any:
+        """A multipart/form-data body's fields and files; 415 for any other body."""
+        if req.mimetype != "multipart/form-data":
+            raise O2OError(
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE, "This operation takes a multipart/form-data body."
+            )
+        if found := unstorable_text(req.form.to_dict(flat=True)):
+            raise validation_failed(found)
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         return request_json()
@@ -103,8 +119,24 @@ def _put(found: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
     node.setdefault(leaf, [message])
 
 
+def accepts_upload(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Lets this view's body be as large as O2O_SCAN_IMAGE_MAX_BYTES instead of the app's
+    MAX_CONTENT_LENGTH (a larger body is refused with 413 before it is read)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flask.request.max_content_length = flask.current_app.config["O2O_SCAN_IMAGE_MAX_BYTES"]
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = JSONBodyParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **_Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, with one schema instance per view: webargs would otherwise build

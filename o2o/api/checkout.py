@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from o2o.api.auth import current_principal, require
-from o2o.api.base import Blueprint
+from o2o.api.base import Blueprint, accepts_upload
 from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     EmptySchema,
     OrderCreateSchema,
     OrderSchema,
+    ScanImageResultSchema,
+    ScanImageSchema,
     ScanResultSchema,
     ScanSchema,
 )
 from o2o.errors import field_error
-from o2o.services import checkout
+from o2o.services import checkout, scans
 from o2o.vocabulary import Role
 
 blp = Blueprint("checkout", __name__, description="Scans and orders")
@@ -41,6 +43,19 @@ def scan(data: dict[str, Any]) -> Any:
         "discount_amount": quote.discount_amount,
         "payable_amount": quote.payable_amount,
     }
+
+
+@blp.route("/scans/image", methods=["POST"])
+@blp.doc(operationId="scanImage")
+@require(Role.CLERK, Role.SHOPPER)
+@accepts_upload
+@blp.arguments(ScanImageSchema, location="multipart")
+@idempotent
+@blp.response(200, ScanImageResultSchema)
+def scan_image(data: dict[str, Any]) -> Any:
+    """Read the QR code in a photo: a coupon's scan, a payment code's shape or a merchant QR."""
+    image = data["image"].read()
+    return scans.scan_image(current_principal(), image, data.get("amount"), data.get("store_id"))
 
 
 @blp.route("/orders", methods=["POST"])

@@ -24,13 +24,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _request_hash() -> str:
-    raw = request.get_data(cache=True)
-    try:
-        body: Any = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        body = raw.decode("utf-8", "replace")
+    if request.mimetype == "multipart/form-data":
+        body: Any = _multipart_body()
+    else:
+        raw = request.get_data(cache=True)
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
     canonical = json.dumps([request.method, request.path, body], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _multipart_body() -> dict[str, Any]:
+    """A multipart body's fields and the digest of each file (its stream left at the start):
+    the form parser has consumed the raw body by the time this runs."""
+    files: dict[str, list[str]] = {}
+    for name, upload in request.files.items(multi=True):
+        files.setdefault(name, []).append(hashlib.sha256(upload.stream.read()).hexdigest())
+        upload.stream.seek(0)
+    return {"form": request.form.to_dict(flat=False), "files": files}
 
 
 def _replay(outcome: records.Outcome) -> Response:

@@ -27,7 +27,7 @@ AUTH_FAILURES = "auth_failures"
 RATE_LIMITS: dict[str, str] = {
     AUTH_FAILURES: "20/minute",  # 401 answers per client address; then 429 for any request
     "claims": "30/minute",  # per shopper
-    "scans": "120/minute",  # per clerk
+    "scans": "120/minute",  # per clerk (and per shopper reading a photo)
     "orders": "60/minute",  # per clerk, per shopper
     "payments": "60/minute",  # per clerk, per shopper: creating and confirming payments
     "payment_codes": "30/minute",  # per shopper
@@ -37,7 +37,7 @@ RATE_LIMITS: dict[str, str] = {
 # The per-caller limits and the endpoints that share each one's budget.
 CALLER_LIMITS: dict[str, tuple[str, ...]] = {
     "claims": ("campaigns.claim",),
-    "scans": ("checkout.scan",),
+    "scans": ("checkout.scan", "checkout.scan_image"),
     "orders": ("checkout.place_order",),
     "payments": ("payments.create_payment", "payments.confirm_payment"),
     "payment_codes": ("payments.payment_code",),

@@ -269,6 +269,27 @@ OPERATIONS: dict[str, Doc] = {
         "must be the clerk's own store (another is 403).",
         (E.INVALID_QR_TOKEN, E.QR_TOKEN_EXPIRED),
     ),
+    "scanImage": Doc(
+        "Reads the QR code in a photo or screenshot (multipart/form-data: `image`, and "
+        "`amount` in fen when it is a coupon's QR) and answers what it holds, in `decoded`: "
+        "`kind` and the `text` read. `coupon` (a coupon's QR token; clerks only, a shopper "
+        "is 403): the scan of scanCoupon with that token, `amount` and `store_id`, in the same "
+        "fields. `payment_code` (digits): `valid_shape`, whether they have a payment code's "
+        "shape, never whether it was issued. `merchant` (the QR of a shopper_scan payment, "
+        "clerks and shoppers): its `payment_id` and `wallet_url`, the wallet page that pays it. "
+        "The scan fields are null for the last two. The photo is turned upright by its EXIF "
+        "orientation and downscaled; at most O2O_SCAN_IMAGE_MAX_BYTES (default 8 MiB, else 413) "
+        "and O2O_SCAN_IMAGE_MAX_PIXELS (default 50 million, else 413). A file that is not a "
+        "whole JPEG, PNG, WebP, GIF or BMP image is a validation_error on `image`; a body that "
+        "is not multipart/form-data is 415. Limited with scanCoupon (`scans`). Changes nothing.",
+        (
+            E.NO_CODE_FOUND,
+            E.UNRECOGNIZED_CODE,
+            E.PAYLOAD_TOO_LARGE,
+            E.INVALID_QR_TOKEN,
+            E.QR_TOKEN_EXPIRED,
+        ),
+    ),
     "createOrder": Doc(
         "Checks out. A clerk orders in store (`channel: in_store`, in the clerk's store) and may "
         "send `qr_token` (the coupon's QR) but never `coupon_code`; a shopper orders online "

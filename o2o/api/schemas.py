@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate, validates_schema
 
 from o2o import clock
@@ -24,6 +25,7 @@ from o2o.vocabulary import (
     ClockMode,
     CouponEventType,
     CouponStatus,
+    DecodedKind,
     DiscountType,
     MockOutcome,
     OrderStatus,
@@ -475,6 +477,68 @@ class ScanResultSchema(Sent):
     )
     discount_amount = Fen()
     payable_amount = Fen()
+
+
+class ScanImageSchema(Strict):
+    image = Upload(
+        required=True,
+        metadata={
+            "description": "A photo or screenshot of one QR code: JPEG, PNG, WebP, GIF or BMP, "
+            "at most O2O_SCAN_IMAGE_MAX_BYTES (default 8 MiB) and O2O_SCAN_IMAGE_MAX_PIXELS "
+            "(default 50 million) pixels."
+        },
+    )
+    amount = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_AMOUNT),
+        metadata={"description": f"Required when the image is a coupon's QR. {FEN}"},
+    )
+    store_id = Text(32, metadata={"description": "Optional; must be the clerk's own store."})
+
+
+class DecodedSchema(Sent):
+    kind = Choice(
+        DecodedKind,
+        metadata={
+            "description": "`coupon`: a coupon's QR token; `payment_code`: digits, as a "
+            "shopper's payment code; `merchant`: a shopper_scan payment's merchant QR."
+        },
+    )
+    text = fields.String(metadata={"description": "What the QR code holds, as read."})
+    valid_shape = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "payment_code only: whether the digits have a payment code's shape "
+            "(18 digits starting 10 to 15), never whether the code was issued; null otherwise."
+        },
+    )
+    payment_id = fields.String(
+        allow_none=True,
+        metadata={"description": "merchant only: the payment the QR is for; null otherwise."},
+    )
+    wallet_url = fields.String(
+        allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "merchant only: the wallet's page paying this payment; null otherwise.",
+        },
+    )
+
+
+class ScanImageResultSchema(Sent):
+    decoded = fields.Nested(DecodedSchema)
+    coupon = fields.Nested(
+        CouponSchema,
+        allow_none=True,
+        metadata={"description": "coupon only, as POST /scans answers; null otherwise."},
+    )
+    applicable = fields.Boolean(allow_none=True, metadata={"description": "coupon only."})
+    reasons = fields.List(
+        Choice(Reason),
+        allow_none=True,
+        metadata={"description": "coupon only: why it does not apply; empty if it does."},
+    )
+    discount_amount = Fen(allow_none=True, metadata={"description": "coupon only."})
+    payable_amount = Fen(allow_none=True, metadata={"description": "coupon only."})
 
 
 class OrderCreateSchema(Strict):

@@ -34,6 +34,7 @@ AS_SHOPPER = {
 }
 AS_CLERK = {
     ("POST", "/api/v1/scans"),
+    ("POST", "/api/v1/scans/image"),
     ("POST", "/api/v1/orders"),
     ("POST", "/api/v1/orders/{order_id}/payments"),
 }

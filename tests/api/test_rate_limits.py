@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
+from o2o import qr
 from tests.builders import ADMIN_KEY, Api
 from tests.conftest import AppFactory
 from tests.redis_server import redis_storage
@@ -104,6 +106,26 @@ def test_scans_are_limited_per_clerk(limited: Limited) -> None:
     assert api.post("/scans", clerk["api_key"], json=forged).status_code == 400  # guesses count
     assert_rate_limited(api.post("/scans", clerk["api_key"], json=scan), "scans")
     assert api.post("/scans", other["api_key"], json=scan).status_code == 200
+
+
+def test_photo_scans_share_the_scans_limit_per_caller(limited: Limited) -> None:
+    api = limited("scans=2/minute")
+    shopper = api.shopper()
+    token = api.qr_token(shopper, api.coupon(shopper)["code"])
+    store_id = api.store()["id"]
+    clerk, other = api.clerk(store_id), api.clerk(store_id)
+
+    def photo_scan(key: str) -> TestResponse:
+        data = {"image": (io.BytesIO(qr.render_png(token)), "qr.png"), "amount": "39900"}
+        return api.post("/scans/image", key, data=data, content_type="multipart/form-data")
+
+    assert photo_scan(clerk["api_key"]).status_code == 200
+    assert (
+        api.post("/scans", clerk["api_key"], json={"qr_token": token, "amount": 1}).status_code
+        == 200
+    )
+    assert_rate_limited(photo_scan(clerk["api_key"]), "scans")
+    assert photo_scan(other["api_key"]).status_code == 200
 
 
 def test_orders_are_limited_per_clerk_and_per_shopper(limited: Limited) -> None:

@@ -19,6 +19,7 @@ LOWER = (
     "o2o.tokens",
     "o2o.errors",
     "o2o.qr",
+    "o2o.qr_reader",
     "o2o.gateway",
     "o2o.vocabulary",
     "o2o.principal",
@@ -27,7 +28,7 @@ LOWER = (
 )
 UPPER = ("o2o.api", "o2o.services")
 # Plain-Python leaves: usable without a web framework.
-FRAMEWORK_FREE = ("o2o.errors", "o2o.tokens", "o2o.vocabulary", "o2o.gateway")
+FRAMEWORK_FREE = ("o2o.errors", "o2o.tokens", "o2o.vocabulary", "o2o.gateway", "o2o.qr_reader")
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "werkzeug")
 
 Graph = dict[str, set[str]]
