@@ -63,6 +63,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "my_payment_code": ("My payment code", "我的付款码"),
     "show_payment_code": ("Show my payment code", "出示付款码"),
     "pay_merchant": ("Pay a store's QR", "扫码付款"),
+    "merchant_link": ("Or paste the store QR's link", "或粘贴商家码的链接"),
     "confirm_payment": ("Confirm the payment", "确认付款"),
     "store": ("Store", "门店"),
     "pay": ("Pay", "付款"),

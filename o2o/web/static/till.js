@@ -159,7 +159,11 @@ async function statement() {
   let payments;
   let refunds;
   try {
-    [payments, refunds] = await Promise.all([api("GET", "/payments?limit=100"), api("GET", "/refunds?limit=100")]);
+    // today on this till's clock: from just before its local midnight
+    const now = new Date();
+    const since = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime() - 1;
+    const query = `?limit=200&created_after=${encodeURIComponent(new Date(since).toISOString())}`;
+    [payments, refunds] = await Promise.all([api("GET", `/payments${query}`), api("GET", `/refunds${query}`)]);
   } catch (error) {
     return fail(error);
   }
