@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _INT_SETTINGS = {
     "O2O_QR_TOKEN_TTL": 300,
@@ -26,6 +27,7 @@ _INT_SETTINGS = {
 }
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the seed's stores are in Hangzhou
 
 # Webhooks: the waits between a failed attempt and the next (service time), then `failed`.
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
@@ -117,7 +119,7 @@ def build_config(
     }
     for name, default in _INT_SETTINGS.items():
         config[name] = int(env.get(name, default))
-    config.update(_webhook_settings(env))
+    config.update(_webhook_settings(env), O2O_TIMEZONE=_timezone(env))
     config.update(_worker_settings(env))
     config.update(overrides)
     _check_webhook_settings(config)
@@ -158,6 +160,19 @@ def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
             env.get("O2O_WEBHOOK_ROTATION_OVERLAP_SECONDS") or 24 * 3600
         ),
     }
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    """O2O_TIMEZONE, the stores' local time (which day a statement's `date` means); a name
+    zoneinfo does not know stops the app from starting."""
+    name = env.get("O2O_TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"O2O_TIMEZONE: {name!r} is not a time zone name such as Asia/Shanghai"
+        ) from error
+    return name
 
 
 def _check_webhook_settings(config: dict[str, Any]) -> None:

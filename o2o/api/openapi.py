@@ -154,6 +154,20 @@ OPERATIONS: dict[str, Doc] = {
         "Shows one store to an admin, or to a clerk of that store; a clerk asking for any other "
         "store id gets 403 whether or not it exists.",
     ),
+    "getStoreStatement": Doc(
+        "A store's day statement, for an admin or a clerk of that store (a clerk asking for any "
+        "other store id gets 403 whether or not it exists; shoppers 403): every payment that "
+        "succeeded (by its `succeeded_at`) and every refund made (by its `created_at`) at the "
+        "store on `date`, a day in O2O_TIMEZONE (default Asia/Shanghai; `starts_at`/`ends_at` "
+        "give its bounds in UTC), oldest first, with totals (counts and fen: paid, refunded, "
+        "net) by method, by flow and overall. A refund counts under its payment's method and "
+        "flow on the day it was made. Failed, canceled and pending attempts moved no money and "
+        "are not listed (listPayments has them). `format=csv` answers text/csv (UTF-8, as an "
+        "attachment): the columns type, id, time (local, with its offset), method, flow, "
+        "order_id, payment_id, coupon_code, amount_fen, refunded_fen, net_fen, paid_count, "
+        "refunded_count; a row per payment and refund, then `total` rows per method, per flow "
+        "and for `all`. A malformed `date` is a validation_error on it.",
+    ),
     "listClerks": Doc(
         "Lists clerks (admin only), newest first, a page at a time; `store_id` keeps one "
         "store's. Never shows API keys: a key is shown only when it is issued."

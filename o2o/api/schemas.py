@@ -8,7 +8,7 @@ allows it), so the spec lists each as required.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -706,6 +706,78 @@ class PaymentListArgs(LedgerListArgs):
 
 class RefundListArgs(LedgerListArgs):
     status = Choice(RefundStatus)
+
+
+# -- the day statement ------------------------------------------------------------------------
+
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 2), date(9999, 12, 30)
+
+
+class StatementArgs(Strict):
+    date = fields.Date(
+        required=True,
+        validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY),
+        metadata={"description": "YYYY-MM-DD: a day in O2O_TIMEZONE (default Asia/Shanghai)."},
+    )
+    format = Choice(
+        ("json", "csv"),
+        load_default="json",
+        metadata={
+            "description": "`csv`: text/csv (UTF-8), one row per payment and refund, "
+            "then the totals."
+        },
+    )
+
+
+class StatementLineSchema(Sent):
+    type = Choice(("payment", "refund"))
+    id = fields.String(metadata={"description": "The payment's or the refund's id."})
+    at = Timestamp(metadata={"description": "A payment's succeeded_at, a refund's created_at."})
+    method = Choice(PaymentMethod, metadata={"description": "A refund's: its payment's."})
+    flow = Choice(PaymentFlow, metadata={"description": "A refund's: its payment's."})
+    order_id = fields.String()
+    payment_id = fields.String(metadata={"description": "A payment's own id; a refund's payment."})
+    coupon_code = fields.String(allow_none=True)
+    amount = Fen()
+    refunded_amount = Fen(
+        allow_none=True,
+        metadata={"description": "A payment's refunds so far, of any day; null for a refund."},
+    )
+
+
+class StatementTotalSchema(Sent):
+    paid_count = fields.Integer(metadata={"description": "Payments that succeeded that day."})
+    paid_amount = Fen()
+    refunded_count = fields.Integer(metadata={"description": "Refunds made that day."})
+    refunded_amount = Fen()
+    net_amount = Fen(metadata={"description": "paid_amount − refunded_amount."})
+
+
+class MethodTotalSchema(StatementTotalSchema):
+    method = Choice(PaymentMethod)
+
+
+class FlowTotalSchema(StatementTotalSchema):
+    flow = Choice(PaymentFlow)
+
+
+class StatementSchema(Sent):
+    store_id = fields.String()
+    date = fields.Date()
+    timezone = fields.String(metadata={"description": "O2O_TIMEZONE: whose day `date` is."})
+    starts_at = Timestamp(metadata={"description": "The day's first moment (inclusive)."})
+    ends_at = Timestamp(metadata={"description": "The next day's first moment (exclusive)."})
+    payments = fields.List(
+        fields.Nested(StatementLineSchema),
+        metadata={"description": "Payments that succeeded that day, oldest first."},
+    )
+    refunds = fields.List(
+        fields.Nested(StatementLineSchema),
+        metadata={"description": "Refunds made that day (of payments of any day), oldest first."},
+    )
+    totals = fields.Nested(StatementTotalSchema)
+    by_method = fields.List(fields.Nested(MethodTotalSchema))
+    by_flow = fields.List(fields.Nested(FlowTotalSchema))
 
 
 # -- stats -------------------------------------------------------------------------------------
