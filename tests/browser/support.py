@@ -159,7 +159,11 @@ def open_page(
     """A new context and tab on `path` (a phone's screen unless told), the key entered once;
     every request to anywhere but `base` is recorded in `outside`."""
     width, height = viewport
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale=locale,
+        timezone_id="Asia/Shanghai",  # the stores' O2O_TIMEZONE: the till's day is theirs
+    )
     context.grant_permissions(["camera"], origin=base)
     page = context.new_page()
     # blob: URLs of this origin are the API's images, already fetched from it

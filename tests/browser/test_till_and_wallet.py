@@ -170,6 +170,9 @@ def test_a_refund_from_the_statement_gives_the_payment_back(
     refund.click()
     till.locator("#statement").get_by_text("Refunded ¥349.00").wait_for(timeout=TIMEOUT)
     assert refund.count() == 0
+    totals = till.locator("#statement-total").inner_text()
+    assert "Total ¥0.00" in totals  # paid ¥349.00, refunded ¥349.00, the same day
+    assert "Refunds 1 (¥349.00)" in totals
     after = world.api.call("GET", f"/payments/{payment['id']}", world.clerk_key)
     assert after["refunded_amount"] == payment["amount"] == 34900
 

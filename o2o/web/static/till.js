@@ -1,7 +1,7 @@
 // The till: scan a coupon, check out, take the payment, print the receipt, the day's payments.
 import { $, api, fail, idempotencyKey, imageUrl, money, say, scanner, signIn, t, when, word, yuanToFen } from "./common.js";
 
-const state = { token: null, order: null, payment: null, poll: null };
+const state = { token: null, order: null, payment: null, poll: null, storeId: null };
 
 function amount() {
   const fen = yuanToFen($("amount").value);
@@ -53,6 +53,7 @@ async function checkout() {
   const body = { amount: fen, ...(state.token ? { qr_token: state.token } : {}) };
   try {
     state.order = await api("POST", "/orders", { json: body, headers: { "Idempotency-Key": idempotencyKey() } });
+    state.storeId = state.order.store_id;
   } catch (error) {
     return fail(error);
   }
@@ -155,39 +156,62 @@ function newSale() {
   show("scan-screen");
 }
 
+function today() {
+  const now = new Date(); // the till's own day: a till in Hangzhou runs on Asia/Shanghai
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+}
+
+// The clerk's store: from an order of theirs (a clerk's key names no store the page can read).
+async function storeId() {
+  if (!state.storeId) {
+    const orders = await api("GET", "/orders?limit=1");
+    state.storeId = orders.items.length ? orders.items[0].store_id : null;
+  }
+  return state.storeId;
+}
+
+function row(body, cells, control) {
+  const tr = body.insertRow();
+  for (const text of cells) tr.insertCell().textContent = text;
+  if (control) tr.insertCell().append(control);
+}
+
+function refundButton(line) {
+  const left = line.amount - (line.refunded_amount || 0);
+  if (left <= 0) return null;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = t.refund;
+  button.setAttribute("aria-label", `${t.refund} ${line.payment_id} ${money(left)}`);
+  button.dataset.payment = line.payment_id;
+  button.addEventListener("click", () => refund(line.payment_id));
+  return button;
+}
+
+// The day's statement (GET /stores/{id}/statement): every payment and refund, the totals.
 async function statement() {
-  let payments;
-  let refunds;
+  if (!$("statement-date").value) $("statement-date").value = today();
+  const body = $("statement").tBodies[0];
+  let day;
   try {
-    // today on this till's clock: from just before its local midnight
-    const now = new Date();
-    const since = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime() - 1;
-    const query = `?limit=200&created_after=${encodeURIComponent(new Date(since).toISOString())}`;
-    [payments, refunds] = await Promise.all([api("GET", `/payments${query}`), api("GET", `/refunds${query}`)]);
+    const store = await storeId();
+    if (!store) return body.replaceChildren();
+    day = await api("GET", `/stores/${encodeURIComponent(store)}/statement?date=${$("statement-date").value}`);
   } catch (error) {
     return fail(error);
   }
-  const body = $("statement").tBodies[0];
   body.replaceChildren();
-  let total = 0;
-  for (const p of payments.items) {
-    const row = body.insertRow();
-    const cells = [when(p.created_at), word(p.method), money(p.amount), word(p.status)];
-    if (p.refunded_amount) cells.push(`${t.refunded} ${money(p.refunded_amount)}`);
-    for (const text of cells) row.insertCell().textContent = text;
-    if (p.status === "succeeded") total += p.amount - (p.refunded_amount || 0);
-    if (p.status === "succeeded" && p.refunded_amount < p.amount) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = t.refund;
-      button.setAttribute("aria-label", `${t.refund} ${p.id} ${money(p.amount - p.refunded_amount)}`);
-      button.dataset.payment = p.id;
-      button.addEventListener("click", () => refund(p.id));
-      row.insertCell().append(button);
-    }
+  for (const p of day.payments) {
+    const cells = [when(p.at), word(p.method), word(p.flow), money(p.amount)];
+    cells.push(p.refunded_amount ? `${t.refunded} ${money(p.refunded_amount)}` : "");
+    row(body, cells, refundButton(p));
   }
-  const refunded = refunds.items.reduce((sum, r) => sum + r.amount, 0);
-  $("statement-total").textContent = `${t.total} ${money(total)} · ${t.refunds} ${refunds.items.length} (${money(refunded)})`;
+  for (const r of day.refunds) row(body, [when(r.at), word(r.method), t.refund, money(-r.amount), r.payment_id]);
+  const totals = [`${t.total} ${money(day.totals.net_amount)}`];
+  totals.push(`${t.paid} ${day.totals.paid_count} (${money(day.totals.paid_amount)})`);
+  totals.push(`${t.refunds} ${day.totals.refunded_count} (${money(day.totals.refunded_amount)})`);
+  for (const m of day.by_method) totals.push(`${word(m.method)} ${money(m.net_amount)}`);
+  $("statement-total").textContent = totals.join(" · ");
 }
 
 async function refund(paymentId) {
@@ -228,5 +252,6 @@ signIn(() => {
   $("retry").addEventListener("click", resetPayment);
   $("new-sale").addEventListener("click", newSale);
   $("refresh-statement").addEventListener("click", statement);
+  $("statement-date").addEventListener("change", statement);
   statement();
 });
