@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,5 +65,9 @@ def world(api: support.LiveApi) -> Iterator[support.World]:
 
 
 @pytest.fixture
-def docs() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "docs"
+def docs(tmp_path: Path) -> Path:
+    """Where the screenshots go: docs/ with O2O_UPDATE_SCREENSHOTS=1 (a run that refreshes the
+    README's pictures), else a temporary folder, so that a test run leaves the checkout clean."""
+    if os.environ.get("O2O_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parent.parent.parent / "docs"
+    return tmp_path

@@ -167,6 +167,7 @@ def test_a_refund_from_the_statement_gives_the_payment_back(
     refund.wait_for(timeout=TIMEOUT)
     till.locator("#amount").fill("399")
     till.screenshot(path=str(docs / "till.png"))
+    assert (docs / "till.png").stat().st_size > 10_000
     refund.click()
     till.locator("#statement").get_by_text("Refunded ¥349.00").wait_for(timeout=TIMEOUT)
     assert refund.count() == 0
@@ -194,6 +195,7 @@ def test_the_wallet_on_a_phone_lists_coupons_by_status_and_shows_a_qr(
     )
     assert statuses == ["available", "redeemed"]
     wallet.screenshot(path=str(docs / "wallet.png"), full_page=True)
+    assert (docs / "wallet.png").stat().st_size > 10_000
     world.api.call("PATCH", f"/campaigns/{made['id']}", body={"status": "ended"})
 
 
