@@ -36,10 +36,10 @@ blp = Blueprint("payments", __name__, description="Payments and refunds (mock pr
 def payment_code(args: dict[str, Any]) -> Any:
     """A one-time 18-digit payment code to show at the till (valid 60 s)."""
     code = payments.issue_payment_code(current_principal())
-    body: dict[str, Any] = {"auth_code": code.code, "expires_at": code.expires_at}
-    if args.get("qr") == "png":  # in the same answer: a second call would mint another code
-        body["qr"] = "data:image/png;base64," + base64.b64encode(qr.render_png(code.code)).decode()
-    return body
+    # the QR in the same answer: a second call would mint another code
+    png = qr.render_png(code.code) if args.get("qr") == "png" else None
+    image = None if png is None else "data:image/png;base64," + base64.b64encode(png).decode()
+    return {"auth_code": code.code, "expires_at": code.expires_at, "qr": image}
 
 
 @blp.route("/orders/<order_id>/payments", methods=["POST"])

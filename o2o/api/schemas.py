@@ -677,10 +677,11 @@ class PaymentCodeSchema(Sent):
     auth_code = fields.String(metadata={"description": "18 digits, single use."})
     expires_at = Timestamp()
     qr = fields.String(
+        allow_none=True,
         metadata={
-            "description": "Only with `?qr=png`: a QR of `auth_code`, as a "
+            "description": "Null unless `?qr=png`: a QR of `auth_code`, as a "
             "`data:image/png;base64,` URL (what the wallet shows the till's scanner)."
-        }
+        },
     )
 
 
