@@ -23,7 +23,7 @@ def create_app(
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from o2o import api, cli, clock, worker
+    from o2o import api, cli, clock, web, worker
     from o2o.api import docs_ui, headers, health, limits
     from o2o.api.errors import register_error_handlers
     from o2o.config import build_config
@@ -48,6 +48,7 @@ def create_app(
     api.register(app)
     health.register(app)
     app.register_blueprint(docs_ui.blp)  # / and /api/v1/docs: outside the spec
+    web.register(app)  # /till and /wallet: pages that are clients of /api/v1
     limits.install(app)  # after every view it wraps, and after the probes it leaves alone
     headers.register(app)
     register_error_handlers(app)

@@ -355,7 +355,8 @@ OPERATIONS: dict[str, Doc] = {
     "getPaymentCode": Doc(
         "A one-time 18-digit payment code (like a WeChat Pay 付款码) for the shopper to show at "
         "the till, valid O2O_PAYMENT_CODE_TTL (default 60 s): the clerk's `auth_code` in a "
-        "clerk_scan payment."
+        "clerk_scan payment. With `?qr=png` the answer adds `qr`, the same code as a QR image "
+        "(a PNG data URL) for a till's scanner."
     ),
     "createPayment": Doc(
         "Pays an order through one of three flows, each for one role (another role is 403). "
@@ -384,7 +385,8 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "getPaymentQr": Doc(
         "The merchant's QR for a payment (admins, clerks of its store, its shopper): a PNG "
-        "encoding the payment's confirm URL, for the shopper to scan.",
+        "encoding the wallet's link `<O2O_PUBLIC_URL>/wallet/pay/<id>`, which a phone's camera "
+        "opens on the wallet's confirm screen (it then calls confirmPayment).",
         (E.FORBIDDEN,),
     ),
     "createRefund": Doc(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import Response, current_app
@@ -13,6 +14,7 @@ from o2o.api.idempotency import idempotent
 from o2o.api.schemas import (
     EmptySchema,
     MockOutcomeSchema,
+    PaymentCodeArgs,
     PaymentCodeSchema,
     PaymentCreateSchema,
     PaymentSchema,
@@ -29,11 +31,15 @@ blp = Blueprint("payments", __name__, description="Payments and refunds (mock pr
 @blp.route("/me/payment-code", methods=["GET"])
 @blp.doc(operationId="getPaymentCode")
 @require(Role.SHOPPER)
+@blp.arguments(PaymentCodeArgs, location="query")
 @blp.response(200, PaymentCodeSchema)
-def payment_code() -> Any:
+def payment_code(args: dict[str, Any]) -> Any:
     """A one-time 18-digit payment code to show at the till (valid 60 s)."""
     code = payments.issue_payment_code(current_principal())
-    return {"auth_code": code.code, "expires_at": code.expires_at}
+    # the QR in the same answer: a second call would mint another code
+    png = qr.render_png(code.code) if args.get("qr") == "png" else None
+    image = None if png is None else "data:image/png;base64," + base64.b64encode(png).decode()
+    return {"auth_code": code.code, "expires_at": code.expires_at, "qr": image}
 
 
 @blp.route("/orders/<order_id>/payments", methods=["POST"])
@@ -82,15 +88,16 @@ def confirm_payment(_: dict[str, Any], mock: dict[str, Any], payment_id: str) ->
     operationId="getPaymentQr",
     responses={
         "200": {
-            "description": "A PNG QR of the payment's confirm URL.",
+            "description": "A PNG QR of the wallet's link: <O2O_PUBLIC_URL>/wallet/pay/<id>.",
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
 )
 def payment_qr(payment_id: str) -> Response:
-    """The merchant's QR for a `shopper_scan` payment: it encodes the confirm URL."""
+    """The merchant's QR for a `shopper_scan` payment: it encodes the wallet's link to pay it."""
     payment = payments.get_payment(current_principal(), payment_id)
-    link = public_url("payments.confirm_payment", payment_id=payment.id)
+    # A phone's camera opens a page, not an authenticated POST: the wallet's confirm screen.
+    link = public_url("web.wallet_pay", payment_id=payment.id)
     return current_app.response_class(qr.render_png(link), mimetype="image/png")
 
 

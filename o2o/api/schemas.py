@@ -669,9 +669,23 @@ class RefundSchema(Sent):
     created_at = Timestamp()
 
 
+class PaymentCodeArgs(Strict):
+    qr = Choice(
+        ["png"],
+        metadata={"description": "`png`: the answer adds `qr`, the code as a QR image."},
+    )
+
+
 class PaymentCodeSchema(Sent):
     auth_code = fields.String(metadata={"description": "18 digits, single use."})
     expires_at = Timestamp()
+    qr = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Null unless `?qr=png`: a QR of `auth_code`, as a "
+            "`data:image/png;base64,` URL (what the wallet shows the till's scanner)."
+        },
+    )
 
 
 EXCLUSIVE = "Exclusive bound on `created_at` (RFC 3339 with an offset; URL-encode a `+`)."

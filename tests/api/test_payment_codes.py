@@ -127,3 +127,28 @@ def sale(api: Api) -> dict[str, Any]:
     """A clerk, a shopper, and an in-store order (no coupon) awaiting payment."""
     clerk, shopper = api.clerk(), api.shopper()
     return {"clerk": clerk, "shopper": shopper, "order": api.order(clerk)}
+
+
+def test_a_payment_code_asked_for_as_a_qr_decodes_to_the_very_code_it_pays_with(
+    api: Api, app: Flask
+) -> None:
+    import base64
+
+    from tests.api.test_coupons import decode_qr
+
+    sale = api.reserved_sale()
+    answer = api.get("/me/payment-code?qr=png", sale["shopper"]["api_key"]).get_json()
+    prefix = "data:image/png;base64,"
+    assert answer["qr"].startswith(prefix)
+    scanned = decode_qr(base64.b64decode(answer["qr"].removeprefix(prefix)))
+    assert scanned == answer["auth_code"]
+    assert unused_codes(app, sale["shopper"]) == 1  # one code minted, shown twice
+    paid = api.post(
+        f"/orders/{sale['order']['id']}/payments",
+        sale["clerk"]["api_key"],
+        json={"method": "wechat_pay", "flow": "clerk_scan", "auth_code": scanned},
+    )
+    assert paid.get_json()["status"] == "succeeded"
+    assert api.get("/me/payment-code", sale["shopper"]["api_key"]).get_json()["qr"] is None
+    wrong = api.get("/me/payment-code?qr=svg", sale["shopper"]["api_key"])
+    assert error_code(wrong) == "validation_error"

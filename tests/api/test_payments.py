@@ -204,7 +204,7 @@ def test_shopper_scan_is_confirmed_only_once_and_only_by_the_orders_shopper(
     assert error_code(again) == "payment_not_pending"
 
 
-def test_the_merchant_qr_of_a_shopper_scan_payment_encodes_its_confirm_url(
+def test_the_merchant_qr_of_a_shopper_scan_payment_encodes_the_wallet_link_to_pay_it(
     api: Api, sale: dict[str, Any]
 ) -> None:
     from tests.api.test_coupons import decode_qr
@@ -218,7 +218,7 @@ def test_the_merchant_qr_of_a_shopper_scan_payment_encodes_its_confirm_url(
         payment["qr_url"], headers={"Authorization": f"Bearer {sale['clerk']['api_key']}"}
     )
     assert image.mimetype == "image/png"
-    assert decode_qr(image.data).endswith(f"/api/v1/payments/{payment['id']}/confirm")
+    assert decode_qr(image.data) == f"http://127.0.0.1:5000/wallet/pay/{payment['id']}"
 
 
 def test_replaying_a_payment_with_its_idempotency_key_charges_once(

@@ -44,7 +44,7 @@ def test_a_forged_host_changes_no_url_the_service_returns(
     assert read.get_json()["qr_url"] == f"{base}/qr"
     image = api.get(f"/payments/{payment['id']}/qr", clerk_key, headers=FORGED)
     assert image.mimetype == "image/png"
-    assert decode_qr(image.data) == f"{base}/confirm"
+    assert decode_qr(image.data) == f"http://127.0.0.1:5000/wallet/pay/{payment['id']}"
     shopper_key = sale["shopper"]["api_key"]
     confirmed = api.post(f"/payments/{payment['id']}/confirm", shopper_key, headers=FORGED)
     for response in (read, confirmed):
@@ -59,7 +59,7 @@ def test_urls_start_with_the_configured_public_url_and_its_path(app_factory: App
     base = f"https://pay.example.com/base/api/v1/payments/{payment['id']}"
     assert payment["qr_url"] == f"{base}/qr"
     image = api.get(f"/payments/{payment['id']}/qr", sale["clerk"]["api_key"])
-    assert decode_qr(image.data) == f"{base}/confirm"
+    assert decode_qr(image.data) == f"https://pay.example.com/base/wallet/pay/{payment['id']}"
 
 
 def test_payments_of_other_flows_have_no_qr_url(api: Api) -> None:
