@@ -604,10 +604,13 @@ class WebhookEndpoint(Base):
     def patterns(self) -> list[str]:
         return list(json.loads(self.events))
 
-    def previous_secret_live(self, now: datetime) -> bool:
-        """Whether a delivery at `now` (service time) is also signed with the replaced secret."""
-        expires = self.previous_secret_expires_at
-        return self.previous_secret_sealed is not None and expires is not None and now < expires
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The sealed secrets a delivery at `now` (service time) is signed with: the current
+        one, then the replaced one while its overlap lasts."""
+        previous, expires = self.previous_secret_sealed, self.previous_secret_expires_at
+        if previous is not None and expires is not None and now < expires:
+            return [self.secret_sealed, previous]
+        return [self.secret_sealed]
 
 
 class WebhookDelivery(Base):

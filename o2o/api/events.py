@@ -102,8 +102,11 @@ class EventListArgs(PageArgs):
 
 def render(event: Event) -> dict[str, Any]:
     """The event's JSON: its object dumped by the resource's schema as of the event's time."""
-    body: dict[str, Any] = EventSchema().dump(event)
+    body: dict[str, Any] = _EVENT.dump(event)
     return body
+
+
+_EVENT = EventSchema()
 
 
 def install() -> None:

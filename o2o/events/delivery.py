@@ -226,16 +226,13 @@ def _claimed(ids: list[str]) -> list[Any]:
 
 def _claim(row: Any, worker_id: str, lease: datetime, now: datetime) -> Claim:
     endpoint: WebhookEndpoint = row.WebhookEndpoint
-    secrets = [endpoint.secret_sealed]
-    if endpoint.previous_secret_live(now) and endpoint.previous_secret_sealed:
-        secrets.append(endpoint.previous_secret_sealed)
     return Claim(
         delivery_id=row.id,
         event_id=row.event_id,
         body=row.body,
         attempt_count=row.attempt_count,
         url=endpoint.url,
-        secrets=tuple(secrets),
+        secrets=tuple(endpoint.signing_secrets(now)),
         worker_id=worker_id,
         lease_expires_at=lease,
         attempted_at=now,
