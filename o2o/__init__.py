@@ -29,6 +29,7 @@ def create_app(
     from o2o.config import build_config
     from o2o.extensions import db, migrate
     from o2o.services.sandbox import DatabaseClock
+    from o2o.wechatpay import gateway as wechatpay_gateway
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.url_map.merge_slashes = False  # `/coupons//events` is a JSON 404, not a 308 HTML page
@@ -49,6 +50,7 @@ def create_app(
     health.register(app)
     app.register_blueprint(docs_ui.blp)  # / and /api/v1/docs: outside the spec
     web.register(app)  # /till and /wallet: pages that are clients of /api/v1
+    wechatpay_gateway.install(app)  # /v3/: WeChat Pay APIv3 as its SDK speaks it
     limits.install(app)  # after every view it wraps, and after the probes it leaves alone
     headers.register(app)
     register_error_handlers(app)

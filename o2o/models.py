@@ -659,6 +659,128 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+# -- the WeChat Pay APIv3 facade (o2o/wechatpay/): who may call /v3/, and what its ids map to
+
+
+class WechatPlatform(Base):
+    """The installation's WeChat Pay platform identity, made once and kept: its private key
+    (sealed), its certificate and serial (certificate mode) and its public key id (public-key
+    mode); and the certificate authority that signs the TLS certificate of the zero-change route."""
+
+    __tablename__ = "wechat_platform"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    private_key_sealed: Mapped[str] = mapped_column(Text)
+    certificate: Mapped[str] = mapped_column(Text)
+    serial_no: Mapped[str] = mapped_column(String(40))
+    public_key_id: Mapped[str] = mapped_column(String(64))
+    ca_private_key_sealed: Mapped[str] = mapped_column(Text)
+    ca_certificate: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WechatMerchant(Base):
+    """A WeChat Pay merchant (直连商户) whose SDK may call /v3/: the stores it sells in, the
+    public key its requests are verified with, and its APIv3 key (sealed)."""
+
+    __tablename__ = "wechat_merchants"
+    __table_args__ = (
+        CheckConstraint("mode IN ('certificate', 'public_key')", name="mode"),
+        Index("ix_wechat_merchants_created_at", "created_at", "mchid"),
+    )
+
+    mchid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    appid: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    store_ids: Mapped[list[str]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(16))
+    merchant_public_key: Mapped[str] = mapped_column(Text)
+    cert_serial_no: Mapped[str] = mapped_column(String(40))
+    apiv3_key_sealed: Mapped[str] = mapped_column(Text)
+    coupon_notify_url: Mapped[str | None] = mapped_column(String(2048))  # busifavor callbacks
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WechatNonce(Base):
+    """A request nonce a merchant used, kept while its timestamp is acceptable: a second
+    request with it is a replay."""
+
+    __tablename__ = "wechat_nonces"
+
+    mchid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # real time
+
+
+class WechatOpenid(Base):
+    """A shopper's openid under one appid: derived (protocol.openid), kept once shown so a
+    merchant's openid finds its shopper."""
+
+    __tablename__ = "wechat_openids"
+    __table_args__ = (UniqueConstraint("appid", "shopper_id"),)
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    appid: Mapped[str] = mapped_column(String(32))
+    shopper_id: Mapped[str] = mapped_column(ForeignKey("shoppers.id"))
+
+
+class WechatTrade(Base):
+    """A merchant's `out_trade_no` and this service's order (and payment) behind it. The trade
+    state is read from the order and the payment; nothing about the money is kept twice."""
+
+    __tablename__ = "wechat_trades"
+    __table_args__ = (UniqueConstraint("mchid", "out_trade_no"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mchid: Mapped[str] = mapped_column(ForeignKey("wechat_merchants.mchid"))
+    out_trade_no: Mapped[str] = mapped_column(String(32))
+    appid: Mapped[str] = mapped_column(String(32))
+    trade_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(127))
+    attach: Mapped[str | None] = mapped_column(String(128))
+    notify_url: Mapped[str | None] = mapped_column(String(2048))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
+    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    openid: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))  # the sandbox outcome its payment takes
+    reversed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    order: Mapped[Order] = relationship(lazy="joined", innerjoin=True)
+    payment: Mapped[Payment | None] = relationship(lazy="joined")
+
+
+class WechatRefund(Base):
+    """A merchant's `out_refund_no` and this service's refund behind it."""
+
+    __tablename__ = "wechat_refunds"
+    __table_args__ = (UniqueConstraint("mchid", "out_refund_no"),)
+
+    refund_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mchid: Mapped[str] = mapped_column(ForeignKey("wechat_merchants.mchid"))
+    out_refund_no: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("wechat_trades.transaction_id"))
+    refund_row_id: Mapped[str] = mapped_column(ForeignKey("refunds.id"), unique=True)
+    notify_url: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    trade: Mapped[WechatTrade] = relationship(lazy="joined", innerjoin=True)
+    refund: Mapped[Refund] = relationship(lazy="joined", innerjoin=True)
+
+
+class WechatOutcome(Base):
+    """A sandbox outcome chosen for a merchant's next payment (or the one of an out_trade_no)
+    through POST /sandbox/outcomes: taken, and deleted, by the payment it applies to."""
+
+    __tablename__ = "wechat_outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mchid: Mapped[str] = mapped_column(ForeignKey("wechat_merchants.mchid"), index=True)
+    out_trade_no: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, for hot-path statements that need no ORM bookkeeping."""
     return cast(Table, model.__table__)

@@ -312,6 +312,11 @@ class ErrorCode(Enum):
         409,
         "Only a succeeded payment can be refunded.",
     )
+    MERCHANT_EXISTS = (
+        "merchant_exists",
+        409,
+        "A WeChat Pay merchant with this mchid is registered already.",
+    )
     IDEMPOTENCY_KEY_IN_USE = (
         "idempotency_key_in_use",
         409,

@@ -18,6 +18,7 @@ from o2o.api import (
     people,
     sandbox,
     webhooks,
+    wechatpay,
 )
 from o2o.api.base import unstorable_text
 from o2o.errors import O2OError, validation_failed
@@ -31,7 +32,8 @@ def register(app: Flask) -> None:
     """Mount every blueprint under /api/v1 on a fresh Api (the sandbox only in sandbox mode)."""
     events.install()
     api = make_api(app, **openapi.spec_options())
-    for module in (people, campaigns, coupons, checkout, payments, ledger, events, webhooks):
+    modules = (people, campaigns, coupons, checkout, payments, ledger, events, webhooks, wechatpay)
+    for module in modules:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     if app.config["O2O_SANDBOX"]:
         api.register_blueprint(sandbox.blp, url_prefix=PREFIX)

@@ -451,6 +451,41 @@ OPERATIONS: dict[str, Doc] = {
         "patterns match the event. Answers 202 with the deliveries queued. The body is "
         "optional."
     ),
+    # -- the WeChat Pay sandbox
+    "createWechatMerchant": Doc(
+        "Registers a WeChat Pay merchant (直连商户) whose unchanged `wechatpayv3` code may call "
+        "the /v3/ gateway: its stores, its mode (`certificate` or `public_key`) and, optionally, "
+        "its own RSA public key. The response shows once the APIv3 key (32 ASCII characters) "
+        "and, when no public key was uploaded, a generated private key (PKCS#8 PEM); also the "
+        "merchant certificate, the platform's certificate and public key, and the arguments to "
+        "paste into `WeChatPay(...)`. A `mchid` already registered is merchant_exists (409).",
+        errors=(ErrorCode.MERCHANT_EXISTS,),
+    ),
+    "listWechatMerchants": Doc("Lists the WeChat Pay merchants, oldest first; no secrets."),
+    "getWechatPlatform": Doc(
+        "The platform certificate (and its serial), the platform public key (and its "
+        "`PUB_KEY_ID_…`) and the CA that signed them: what a merchant's SDK trusts. Made once "
+        "per installation; the serial never changes."
+    ),
+    "payWechatCodeUrl": Doc(
+        "The shopper pays a Native trade's `code_url` (`weixin://wxpay/bizpayurl?pr=…`), as "
+        "scanning it in WeChat would: the trade's outcome (a magic amount, or one chosen with "
+        "POST /sandbox/outcomes) decides success or failure. An unknown code_url is not_found; "
+        "one paid already is payment_not_pending.",
+        errors=(ErrorCode.NOT_FOUND, ErrorCode.PAYMENT_NOT_PENDING),
+    ),
+    "payWechatPrepay": Doc(
+        "The shopper pays a JSAPI trade at the mock cashier with what the merchant's page gives "
+        "`wx.requestPayment` (`appId`, `timeStamp`, `nonceStr`, `package` = `prepay_id=…`, "
+        "`signType` RSA, `paySign` from the SDK's `sign()`); a paySign that does not verify with "
+        "the merchant's public key is a validation_error. Only the shopper behind the trade's "
+        "`payer.openid` may pay it.",
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
+    "getWechatOpenid": Doc(
+        "The caller's openid under `appid`: stable, derived from the shopper, and the one a "
+        "merchant passes as `payer.openid`."
+    ),
     # -- sandbox
     "getSandboxClock": Doc(
         "Reads the sandbox clock, which every time rule of the service reads; the first read "
@@ -461,6 +496,12 @@ OPERATIONS: dict[str, Doc] = {
         '(move it forward), optionally with `mode: frozen`; or `{"mode": "real"}` alone '
         'to follow the real clock again, or `{"mode": "frozen"}` alone to freeze it where '
         "it is. The clock never goes past the year 9000. Only with O2O_SANDBOX=1."
+    ),
+    "chooseWechatOutcome": Doc(
+        "Chooses the outcome of a WeChat Pay merchant's next /v3/ payment, or of the one with "
+        "`out_trade_no`: it wins over the magic amounts and is used up by that payment. Only "
+        "with O2O_SANDBOX=1.",
+        errors=(ErrorCode.NOT_FOUND,),
     ),
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from o2o import clock, events, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
-from o2o.models import Coupon, Order, Store, table
+from o2o.models import Coupon, Order, Payment, Store, table
 from o2o.principal import Principal
 from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
 from o2o.store import CouponMove, acted_by, row_of
@@ -23,11 +23,13 @@ from o2o.vocabulary import (
     ErrorCode,
     EventType,
     OrderStatus,
+    PaymentStatus,
     Reason,
     Role,
 )
 
 ORDERS = table(Order)
+PAYMENTS = table(Payment)
 
 
 @dataclass
@@ -176,25 +178,86 @@ def _shoppers_coupon(principal: Principal, raw_code: str) -> Coupon:
     return coupon
 
 
-def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: datetime) -> None:
+def _applicable(order: Order, coupon: Coupon, now: datetime) -> Quote:
+    """The coupon's quote on this order, or the error saying why it cannot be used on it."""
     _release_if_lapsed(coupon, now)
     quote = _quote(coupon, order.amount, order.store_id, order.channel, now)
     if Reason.COUPON_NOT_AVAILABLE in quote.reasons:
         raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, f"This coupon is {coupon.status}.")
     if quote.reasons:
         raise O2OError(ErrorCode.COUPON_NOT_APPLICABLE, details={"reasons": quote.reasons})
+    return quote
+
+
+def _reservation(order: Order, coupon: Coupon, principal: Principal, now: datetime) -> CouponMove:
+    return CouponMove(
+        CouponEventType.RESERVED, now, order.id, order.store_id, coupon.code, **acted_by(principal)
+    )
+
+
+def _taken() -> O2OError:
+    store.rollback()
+    return O2OError(ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just taken by another order.")
+
+
+def _reserve_for(order: Order, coupon: Coupon, principal: Principal, now: datetime) -> None:
+    quote = _applicable(order, coupon, now)
     order.coupon_code = coupon.code
     order.discount_amount = quote.discount_amount
     order.payable_amount = quote.payable_amount
-    move = CouponMove(
-        CouponEventType.RESERVED, now, order.id, order.store_id, coupon.code, **acted_by(principal)
+    reserved = store.move_coupon(
+        _reservation(order, coupon, principal, now), row=(ORDERS, row_of(order))
     )
-    reserved = store.move_coupon(move, row=(ORDERS, row_of(order)))
     if not reserved:  # someone else reserved it between our read and our UPDATE
-        store.rollback()
-        raise O2OError(
-            ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just taken by another order."
+        raise _taken()
+
+
+def apply_coupon(principal: Principal, order_id: str, coupon_code: str) -> Order:
+    """The shopper uses one of their coupons on an unpaid order that has none yet — as WeChat's
+    cashier offers the shopper's coupons while they pay a merchant's QR. The order becomes
+    theirs, and its payment waiting for a shopper asks for the new amount."""
+    now = clock.now()
+    store.back_to_transactions()
+    order = db.session.get(Order, order_id)
+    if order is None or order.shopper_id not in (None, principal.shopper_id):
+        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
+    if expire_if_lapsed(order, now) or order.status != OrderStatus.AWAITING_PAYMENT:
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
+    if order.coupon_code is not None:
+        raise O2OError(ErrorCode.COUPON_NOT_APPLICABLE, "This order has a coupon already.")
+    coupon = _shoppers_coupon(principal, coupon_code)
+    quote = _applicable(order, coupon, now)
+    if not store.move_coupon(_reservation(order, coupon, principal, now)):
+        raise _taken()
+    changed = db.session.execute(
+        update(ORDERS)
+        .where(
+            ORDERS.c.id == order.id,
+            ORDERS.c.status == OrderStatus.AWAITING_PAYMENT,
+            ORDERS.c.coupon_code.is_(None),
         )
+        .values(
+            coupon_code=coupon.code,
+            discount_amount=quote.discount_amount,
+            payable_amount=quote.payable_amount,
+            shopper_id=principal.shopper_id,
+        )
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]  # paid or closed meanwhile
+        store.rollback()
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE)
+    db.session.execute(
+        update(PAYMENTS)
+        .where(
+            PAYMENTS.c.order_id == order.id,
+            PAYMENTS.c.status == PaymentStatus.PENDING,
+            PAYMENTS.c.payer_id.is_(None),
+        )
+        .values(amount=quote.payable_amount)
+    )
+    store.commit()
+    db.session.expire_all()
+    return order
 
 
 def get_order(principal: Principal, order_id: str) -> Order:

@@ -1,0 +1,121 @@
+"""Refunds through /v3/refund/domestic/refunds: this service's refund of the trade's payment,
+with the merchant's `out_refund_no` beside it. Refunds here succeed at once (status SUCCESS)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from o2o import clock, store
+from o2o.extensions import db
+from o2o.models import WechatMerchant, WechatRefund
+from o2o.services.refunds import refund_payment
+from o2o.wechatpay import fields, protocol, trades
+from o2o.wechatpay.errors import WechatError, param_error
+
+
+def new_refund_id() -> str:
+    """29 digits, as WeChat's refund ids: 5030 then 25 random digits."""
+    return "5030" + "".join(secrets.choice(string.digits) for _ in range(25))
+
+
+def refund(merchant: WechatMerchant, body: dict[str, Any]) -> dict[str, Any]:
+    """Refund part or all of a paid trade; the same out_refund_no again answers the same refund."""
+    out_refund_no = fields.pattern(
+        body, "out_refund_no", fields.OUT_REFUND_NO, "1 to 64 of 0-9 A-Z a-z _ - | * @"
+    )
+    amount = fields.obj(body, "amount")
+    wanted = fields.required_fen(amount, "refund")
+    total = fields.required_fen(amount, "total")
+    fields.currency(amount)
+    reason = fields.text(body, "reason", required=False, max_length=80)
+    notify_url = fields.notify_url(body, required=False)
+    existing = _refund(merchant, out_refund_no)
+    if existing is not None:
+        return refund_object(existing)
+    if body.get("transaction_id") is not None:
+        trade = trades.find(merchant, transaction_id=str(body["transaction_id"]))
+    elif body.get("out_trade_no") is not None:
+        trade = trades.find(merchant, out_trade_no=str(body["out_trade_no"]))
+    else:
+        raise param_error("out_trade_no", "transaction_id or out_trade_no is required")
+    if total != trade.order.amount:
+        raise param_error("amount.total", "is not the order's total")
+    payment = trade.payment
+    if payment is None or trades.trade_state(trade) not in ("SUCCESS", "REFUND"):
+        raise WechatError("INVALID_REQUEST", "Only a paid order can be refunded.")
+    if wanted > payment.refundable:
+        raise WechatError("NOT_ENOUGH", "The refund is more than is left of the payment.")
+    principal = trades.merchant_principal(merchant, trade.order.store_id or merchant.store_ids[0])
+    try:
+        with trades.one_transaction():
+            made = refund_payment(principal, payment.id, wanted, reason)
+            row = WechatRefund(
+                refund_id=new_refund_id(),
+                mchid=merchant.mchid,
+                out_refund_no=out_refund_no,
+                transaction_id=trade.transaction_id,
+                refund_row_id=made.id,
+                notify_url=notify_url,
+                created_at=clock.now(),
+            )
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # the same out_refund_no, a moment ago
+        store.rollback()
+        found = _refund(merchant, out_refund_no)
+        if found is None:
+            raise
+        return refund_object(found)
+    return refund_object(row)
+
+
+def _refund(merchant: WechatMerchant, out_refund_no: str) -> WechatRefund | None:
+    return db.session.scalars(
+        select(WechatRefund).where(
+            WechatRefund.mchid == merchant.mchid, WechatRefund.out_refund_no == out_refund_no
+        )
+    ).first()
+
+
+def query(merchant: WechatMerchant, out_refund_no: str) -> dict[str, Any]:
+    found = _refund(merchant, out_refund_no)
+    if found is None:
+        raise WechatError("RESOURCE_NOT_EXISTS", "No refund has this out_refund_no.")
+    return refund_object(found)
+
+
+def refund_object(row: WechatRefund) -> dict[str, Any]:
+    """The refund as WeChat shows it (refund, query and REFUND.* notifications)."""
+    trade, made = row.trade, row.refund
+    order = trade.order
+    payment = trade.payment
+    assert payment is not None
+    return {
+        "refund_id": row.refund_id,
+        "out_refund_no": row.out_refund_no,
+        "transaction_id": trade.transaction_id,
+        "out_trade_no": trade.out_trade_no,
+        "channel": "ORIGINAL",
+        "user_received_account": "支付用户零钱",
+        "success_time": protocol.rfc3339(made.created_at),
+        "create_time": protocol.rfc3339(row.created_at),
+        "status": "SUCCESS",
+        "funds_account": "AVAILABLE",
+        "amount": {
+            "total": order.amount,
+            "refund": made.amount,
+            "payer_total": payment.amount,
+            "payer_refund": made.amount,
+            "settlement_total": payment.amount,
+            "settlement_refund": made.amount,
+            "discount_refund": 0,
+            "currency": "CNY",
+            "from": [],
+        },
+        "promotion_detail": [],
+    }
