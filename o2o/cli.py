@@ -72,7 +72,12 @@ def seed_command(path: Path | None) -> None:
     from o2o.services.seed import seed
 
     _require_schema()
-    data = json.loads((path or DEFAULT_SEED).read_text(encoding="utf-8"))
+    source = path or DEFAULT_SEED
+    data = json.loads(source.read_text(encoding="utf-8"))
+    key_files = {}
+    for row in data.get("wechatpay_merchants", []):  # a demo merchant's key, beside the seed
+        key_files[row["mchid"]] = source.parent / row["private_key_file"]
+        row["private_key"] = key_files[row["mchid"]].read_text(encoding="utf-8")
     now = clock.now()
     campaigns = [_campaign_fields(raw, now) for raw in data.get("campaigns", [])]
     report = seed(data, campaigns)
@@ -85,6 +90,34 @@ def seed_command(path: Path | None) -> None:
     for role, who, key in report.keys:
         table.add_row(role, who, key)
     console.print(table)
+    for merchant in report.wechatpay_merchants:
+        _print_wechatpay_merchant(console, merchant, key_files[merchant.mchid])
+
+
+def _print_wechatpay_merchant(console: Any, merchant: Any, key_file: Path) -> None:
+    """The demo merchant as the lines a merchant pastes into `WeChatPay(...)`, with the platform
+    public key written where they point (the instance folder)."""
+    from flask import current_app
+
+    from o2o.wechatpay import merchants
+
+    platform = merchants.platform()
+    public_key = Path(current_app.instance_path) / "wechatpay_platform_public_key.pem"
+    public_key.parent.mkdir(parents=True, exist_ok=True)
+    public_key.write_text(platform.public_key, encoding="utf-8")
+    arguments = [
+        "wechatpay_type=WeChatPayType.NATIVE",
+        f"mchid={merchant.mchid!r}",
+        f"private_key=open({str(key_file)!r}).read()",
+        f"cert_serial_no={merchant.cert_serial_no!r}",
+        f"appid={merchant.appid!r}",
+        f"apiv3_key={merchants.apiv3_key(merchant)!r}",
+        "notify_url='http://127.0.0.1:8000/wechatpay/notify'",
+        f"public_key=open({str(public_key)!r}).read()",
+        f"public_key_id={platform.public_key_id!r}",
+    ]
+    console.print(f"WeChat Pay demo merchant {merchant.name} ({merchant.mchid}), for the SDK:")
+    console.print("WeChatPay(\n    " + ",\n    ".join(arguments) + ",\n)", markup=False, highlight=False)
 
 
 def _database_url() -> Any:

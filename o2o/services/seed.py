@@ -1,4 +1,5 @@
-"""Loading a scenario's fixed objects (stores, clerks, shoppers, campaigns); safe to repeat."""
+"""Loading a scenario's fixed objects (stores, clerks, shoppers, campaigns, WeChat Pay demo
+merchants); safe to repeat."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from o2o import clock, store
+from o2o import clock, crypto, store
 from o2o.extensions import db
-from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store
+from o2o.models import ApiKey, Campaign, Clerk, Shopper, Store, WechatMerchant
 from o2o.services.accounts import add_api_key
 from o2o.services.campaigns import add_campaign, build_campaign
 from o2o.tokens import hash_api_key
 from o2o.vocabulary import Role
+from o2o.wechatpay import merchants
 
 
 @dataclass
 class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # (role, who, key)
+    wechatpay_merchants: list[WechatMerchant] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
@@ -49,7 +52,28 @@ def seed(data: dict[str, Any], campaigns: list[dict[str, Any]]) -> SeedReport:
             add_campaign(build_campaign(fields, campaign_id=fields["id"]))
             report.count("campaigns")
     store.commit()
+    for row in data.get("wechatpay_merchants", []):
+        report.wechatpay_merchants.append(_seed_wechat_merchant(row, report))
     return report
+
+
+def _seed_wechat_merchant(row: dict[str, Any], report: SeedReport) -> WechatMerchant:
+    """A demo WeChat Pay merchant with its fixed key pair (`private_key`: the PEM) and APIv3 key."""
+    found = merchants.find_merchant(row["mchid"])
+    if found is not None:
+        return found
+    made = merchants.register_merchant(
+        mchid=row["mchid"],
+        appid=row["appid"],
+        name=row["name"],
+        store_ids=row["store_ids"],
+        mode=row["mode"],
+        merchant_public_key=crypto.public_key_pem(row["private_key"]),
+        apiv3_key=row["apiv3_key"],
+        cert_serial_no=row["cert_serial_no"],
+    )
+    report.count("wechatpay merchants")
+    return made.merchant
 
 
 def _seed_people(data: dict[str, Any], report: SeedReport, now: datetime) -> None:
