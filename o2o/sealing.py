@@ -1,7 +1,6 @@
-"""Sealed text: AES-256-GCM under a key derived from the instance secret (the only code that
-imports `cryptography`). What the service must keep but nobody should read at rest — a stored
-response carrying a new API key or a payment code — is sealed; a wrong secret or a changed
-byte opens nothing."""
+"""Sealed text: AES-256-GCM (through o2o.crypto) under a key derived from the instance secret.
+What the service must keep but nobody should read at rest — a stored response carrying a new API
+key or a payment code — is sealed; a wrong secret or a changed byte opens nothing."""
 
 from __future__ import annotations
 
@@ -9,8 +8,7 @@ import base64
 import hashlib
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from o2o.crypto import aes_gcm_decrypt, aes_gcm_encrypt
 
 VERSION = "s1"
 _NONCE_BYTES = 12
@@ -28,7 +26,7 @@ def _key(secret: str, purpose: str) -> bytes:
 def seal(secret: str, purpose: str, text: str) -> str:
     """`s1.<base64 nonce + ciphertext + tag>`: a fresh nonce each time."""
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_key(secret, purpose)).encrypt(nonce, text.encode(), purpose.encode())
+    sealed = aes_gcm_encrypt(_key(secret, purpose), nonce, text.encode(), purpose.encode())
     return f"{VERSION}.{base64.b64encode(nonce + sealed).decode()}"
 
 
@@ -39,9 +37,9 @@ def unseal(secret: str, purpose: str, sealed: str) -> str:
         raise Unsealable("not a sealed text")
     try:
         raw = base64.b64decode(body, validate=True)
-        opened = AESGCM(_key(secret, purpose)).decrypt(
-            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode()
+        opened = aes_gcm_decrypt(
+            _key(secret, purpose), raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode()
         )
-    except (ValueError, InvalidTag) as error:
+    except ValueError as error:  # bad base64, or o2o.crypto.Undecryptable
         raise Unsealable("sealed under another secret, or changed") from error
     return opened.decode()
