@@ -117,7 +117,9 @@ def _print_wechatpay_merchant(console: Any, merchant: Any, key_file: Path) -> No
         f"public_key_id={platform.public_key_id!r}",
     ]
     console.print(f"WeChat Pay demo merchant {merchant.name} ({merchant.mchid}), for the SDK:")
-    console.print("WeChatPay(\n    " + ",\n    ".join(arguments) + ",\n)", markup=False, highlight=False)
+    console.print(
+        "WeChatPay(\n    " + ",\n    ".join(arguments) + ",\n)", markup=False, highlight=False
+    )
 
 
 def _database_url() -> Any:

@@ -218,13 +218,7 @@ def apply_coupon(principal: Principal, order_id: str, coupon_code: str) -> Order
     theirs, and its payment waiting for a shopper asks for the new amount."""
     now = clock.now()
     store.back_to_transactions()
-    order = db.session.get(Order, order_id)
-    if order is None or order.shopper_id not in (None, principal.shopper_id):
-        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
-    if expire_if_lapsed(order, now) or order.status != OrderStatus.AWAITING_PAYMENT:
-        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
-    if order.coupon_code is not None:
-        raise O2OError(ErrorCode.COUPON_NOT_APPLICABLE, "This order has a coupon already.")
+    order = _open_without_coupon(principal, order_id, now)
     coupon = _shoppers_coupon(principal, coupon_code)
     quote = _applicable(order, coupon, now)
     if not store.move_coupon(_reservation(order, coupon, principal, now)):
@@ -246,18 +240,35 @@ def apply_coupon(principal: Principal, order_id: str, coupon_code: str) -> Order
     if changed.rowcount != 1:  # type: ignore[attr-defined]  # paid or closed meanwhile
         store.rollback()
         raise O2OError(ErrorCode.ORDER_NOT_PAYABLE)
-    db.session.execute(
-        update(PAYMENTS)
-        .where(
-            PAYMENTS.c.order_id == order.id,
-            PAYMENTS.c.status == PaymentStatus.PENDING,
-            PAYMENTS.c.payer_id.is_(None),
-        )
-        .values(amount=quote.payable_amount)
-    )
+    _reprice_waiting_payments(order.id, quote.payable_amount)
     store.commit()
     db.session.expire_all()
     return order
+
+
+def _open_without_coupon(principal: Principal, order_id: str, now: datetime) -> Order:
+    """The unpaid, coupon-less order the shopper may use a coupon on (theirs, or nobody's)."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.shopper_id not in (None, principal.shopper_id):
+        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
+    if expire_if_lapsed(order, now) or order.status != OrderStatus.AWAITING_PAYMENT:
+        raise O2OError(ErrorCode.ORDER_NOT_PAYABLE, f"This order is {order.status}.")
+    if order.coupon_code is not None:
+        raise O2OError(ErrorCode.COUPON_NOT_APPLICABLE, "This order has a coupon already.")
+    return order
+
+
+def _reprice_waiting_payments(order_id: str, amount: int) -> None:
+    """A payment still waiting for its shopper asks for the order's new amount."""
+    db.session.execute(
+        update(PAYMENTS)
+        .where(
+            PAYMENTS.c.order_id == order_id,
+            PAYMENTS.c.status == PaymentStatus.PENDING,
+            PAYMENTS.c.payer_id.is_(None),
+        )
+        .values(amount=amount)
+    )
 
 
 def get_order(principal: Principal, order_id: str) -> Order:

@@ -81,7 +81,9 @@ def _authenticate() -> WechatMerchant:
     if merchant is None:
         raise WechatError("SIGN_ERROR", "No merchant has this mchid.")
     if auth.serial_no.upper() != merchant.cert_serial_no:
-        raise WechatError("SIGN_ERROR", "serial_no is not the serial of this merchant's certificate.")
+        raise WechatError(
+            "SIGN_ERROR", "serial_no is not the serial of this merchant's certificate."
+        )
     raw_uri = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
     if not protocol.verify_request(
         auth, request.method, raw_uri, request.get_data(cache=True), merchant.merchant_public_key

@@ -148,35 +148,11 @@ def register_merchant(
     cert_serial_no: str | None = None,
 ) -> Registered:
     """Register a merchant selling in `store_ids`; without `merchant_public_key` a key pair is
-    generated and its private half returned (never stored). `apiv3_key` (a demo's fixed one)
-    is generated when not given, and so is the merchant certificate's serial (`cert_serial_no`, hex)."""
-    if not store_ids:
-        raise field_error("store_ids", "Name at least one store.")
-    missing = sorted(set(store_ids) - set(db.session.scalars(select(Store.id))))
-    if missing:
-        raise field_error("store_ids", f"No store has the id {', '.join(missing)}.")
-    if mchid is not None and db.session.get(WechatMerchant, mchid) is not None:
-        raise O2OError(ErrorCode.MERCHANT_EXISTS)
-    private_key = None
-    if merchant_public_key is None:
-        private_key = crypto.generate_rsa_key()
-        public_key = crypto.public_key_pem(private_key)
-    else:
-        try:
-            public_key = crypto.load_public_key_pem(merchant_public_key)
-        except crypto.BadKey as exc:
-            raise field_error("merchant_public_key", str(exc)) from exc
-    the_platform = platform()
-    not_before, not_after = _validity()
-    certificate = crypto.issue_certificate(
-        the_platform.ca_private_key,
-        the_platform.ca_certificate,
-        public_key,
-        name,
-        int(cert_serial_no, 16) if cert_serial_no else crypto.random_serial(),
-        not_before=not_before,
-        not_after=not_after,
-    )
+    generated and its private half returned (never stored). A demo passes its fixed
+    `apiv3_key` and certificate serial (hex); otherwise they are generated."""
+    _check_new(store_ids, mchid)
+    public_key, private_key = _key_pair(merchant_public_key)
+    certificate = _merchant_certificate(public_key, name, cert_serial_no)
     apiv3_key = apiv3_key or protocol.new_apiv3_key()
     merchant = WechatMerchant(
         mchid=mchid or _new_mchid(),
@@ -196,6 +172,42 @@ def register_merchant(
         store.rollback()
         raise O2OError(ErrorCode.MERCHANT_EXISTS) from exc
     return Registered(merchant, apiv3_key, private_key, certificate)
+
+
+def _check_new(store_ids: list[str], mchid: str | None) -> None:
+    if not store_ids:
+        raise field_error("store_ids", "Name at least one store.")
+    missing = sorted(set(store_ids) - set(db.session.scalars(select(Store.id))))
+    if missing:
+        raise field_error("store_ids", f"No store has the id {', '.join(missing)}.")
+    if mchid is not None and db.session.get(WechatMerchant, mchid) is not None:
+        raise O2OError(ErrorCode.MERCHANT_EXISTS)
+
+
+def _key_pair(uploaded: str | None) -> tuple[str, str | None]:
+    """The merchant's public key, and its private key when this service made the pair."""
+    if uploaded is None:
+        private_key = crypto.generate_rsa_key()
+        return crypto.public_key_pem(private_key), private_key
+    try:
+        return crypto.load_public_key_pem(uploaded), None
+    except crypto.BadKey as exc:
+        raise field_error("merchant_public_key", str(exc)) from exc
+
+
+def _merchant_certificate(public_key: str, name: str, serial_hex: str | None) -> str:
+    """The merchant's API certificate, signed by the platform's CA."""
+    the_platform = platform()
+    not_before, not_after = _validity()
+    return crypto.issue_certificate(
+        the_platform.ca_private_key,
+        the_platform.ca_certificate,
+        public_key,
+        name,
+        int(serial_hex, 16) if serial_hex else crypto.random_serial(),
+        not_before=not_before,
+        not_after=not_after,
+    )
 
 
 def list_merchants() -> list[WechatMerchant]:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from o2o import clock, store
 from o2o.extensions import db
-from o2o.models import WechatMerchant, WechatRefund
+from o2o.models import WechatMerchant, WechatRefund, WechatTrade
 from o2o.services.refunds import refund_payment
 from o2o.wechatpay import fields, protocol, trades
 from o2o.wechatpay.errors import WechatError, param_error
@@ -25,9 +25,8 @@ def new_refund_id() -> str:
 
 def refund(merchant: WechatMerchant, body: dict[str, Any]) -> dict[str, Any]:
     """Refund part or all of a paid trade; the same out_refund_no again answers the same refund."""
-    out_refund_no = fields.pattern(
-        body, "out_refund_no", fields.OUT_REFUND_NO, "1 to 64 of 0-9 A-Z a-z _ - | * @"
-    )
+    shape = "1 to 64 of 0-9 A-Z a-z _ - | * @"
+    out_refund_no = fields.pattern(body, "out_refund_no", fields.OUT_REFUND_NO, shape)
     amount = fields.obj(body, "amount")
     wanted = fields.required_fen(amount, "refund")
     total = fields.required_fen(amount, "total")
@@ -37,6 +36,30 @@ def refund(merchant: WechatMerchant, body: dict[str, Any]) -> dict[str, Any]:
     existing = _refund(merchant, out_refund_no)
     if existing is not None:
         return refund_object(existing)
+    trade = _refundable(merchant, body, total, wanted)
+    try:
+        with trades.one_transaction():
+            row = _record(
+                merchant,
+                trade,
+                out_refund_no=out_refund_no,
+                wanted=wanted,
+                reason=reason,
+                notify_url=notify_url,
+            )
+    except IntegrityError:  # the same out_refund_no, a moment ago
+        store.rollback()
+        found = _refund(merchant, out_refund_no)
+        if found is None:
+            raise
+        return refund_object(found)
+    return refund_object(row)
+
+
+def _refundable(
+    merchant: WechatMerchant, body: dict[str, Any], total: int, wanted: int
+) -> WechatTrade:
+    """The paid trade the body names, with `wanted` fen left to refund."""
     if body.get("transaction_id") is not None:
         trade = trades.find(merchant, transaction_id=str(body["transaction_id"]))
     elif body.get("out_trade_no") is not None:
@@ -45,33 +68,38 @@ def refund(merchant: WechatMerchant, body: dict[str, Any]) -> dict[str, Any]:
         raise param_error("out_trade_no", "transaction_id or out_trade_no is required")
     if total != trade.order.amount:
         raise param_error("amount.total", "is not the order's total")
-    payment = trade.payment
-    if payment is None or trades.trade_state(trade) not in ("SUCCESS", "REFUND"):
+    if trade.payment is None or trades.trade_state(trade) not in ("SUCCESS", "REFUND"):
         raise WechatError("INVALID_REQUEST", "Only a paid order can be refunded.")
-    if wanted > payment.refundable:
+    if wanted > trade.payment.refundable:
         raise WechatError("NOT_ENOUGH", "The refund is more than is left of the payment.")
+    return trade
+
+
+def _record(
+    merchant: WechatMerchant,
+    trade: WechatTrade,
+    *,
+    out_refund_no: str,
+    wanted: int,
+    reason: str | None,
+    notify_url: str | None,
+) -> WechatRefund:
+    """This service's refund of the trade's payment, and the out_refund_no beside it."""
+    assert trade.payment is not None
     principal = trades.merchant_principal(merchant, trade.order.store_id or merchant.store_ids[0])
-    try:
-        with trades.one_transaction():
-            made = refund_payment(principal, payment.id, wanted, reason)
-            row = WechatRefund(
-                refund_id=new_refund_id(),
-                mchid=merchant.mchid,
-                out_refund_no=out_refund_no,
-                transaction_id=trade.transaction_id,
-                refund_row_id=made.id,
-                notify_url=notify_url,
-                created_at=clock.now(),
-            )
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:  # the same out_refund_no, a moment ago
-        store.rollback()
-        found = _refund(merchant, out_refund_no)
-        if found is None:
-            raise
-        return refund_object(found)
-    return refund_object(row)
+    made = refund_payment(principal, trade.payment.id, wanted, reason)
+    row = WechatRefund(
+        refund_id=new_refund_id(),
+        mchid=merchant.mchid,
+        out_refund_no=out_refund_no,
+        transaction_id=trade.transaction_id,
+        refund_row_id=made.id,
+        notify_url=notify_url,
+        created_at=clock.now(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def _refund(merchant: WechatMerchant, out_refund_no: str) -> WechatRefund | None:

@@ -16,6 +16,7 @@ import secrets
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -102,50 +103,73 @@ def new_transaction_id(now: datetime) -> str:
 # -- paying
 
 
+@dataclass(frozen=True)
+class TradeRequest:
+    """A /v3/pay/transactions/<kind> body, read and checked."""
+
+    kind: str
+    out_trade_no: str
+    description: str
+    total: int
+    attach: str | None
+    notify_url: str | None
+    store_id: str
+    payer: dict[str, Any]
+
+    @classmethod
+    def read(cls, merchant: WechatMerchant, kind: str, body: dict[str, Any]) -> TradeRequest:
+        if kind not in SUPPORTED:
+            raise WechatError("NOT_SUPPORTED", f"The sandbox does not support {kind} payments.")
+        _check_ids(merchant, body)
+        description = fields.required_text(body, "description", max_length=127)
+        shape = "6 to 32 of 0-9 A-Z a-z _ - | * @"
+        out_trade_no = fields.pattern(body, "out_trade_no", fields.OUT_NO, shape)
+        amount = fields.obj(body, "amount")
+        total = fields.required_fen(amount, "total")
+        fields.currency(amount)
+        return cls(
+            kind=kind,
+            out_trade_no=out_trade_no,
+            description=description,
+            total=total,
+            attach=fields.text(body, "attach", required=False, max_length=128),
+            notify_url=fields.notify_url(body, required=kind != "codepay"),
+            store_id=_store(merchant, body),
+            payer=fields.obj(body, "payer", required=kind != "native"),
+        )
+
+
 def pay(merchant: WechatMerchant, kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """Place a trade of `kind` (native, jsapi, codepay) and answer as WeChat does."""
-    if kind not in SUPPORTED:
-        raise WechatError("NOT_SUPPORTED", f"The sandbox does not support {kind} payments yet.")
-    _check_ids(merchant, body)
-    description = fields.required_text(body, "description", max_length=127)
-    out_trade_no = fields.pattern(
-        body, "out_trade_no", fields.OUT_NO, "6 to 32 of 0-9 A-Z a-z _ - | * @"
-    )
-    amount = fields.obj(body, "amount")
-    total = fields.required_fen(amount, "total")
-    fields.currency(amount)
-    attach = fields.text(body, "attach", required=False, max_length=128)
-    notify_url = fields.notify_url(body, required=kind != "codepay")
-    store_id = _store(merchant, body)
-    payer = fields.obj(body, "payer", required=kind != "native")
-    existing = _trade(merchant, out_trade_no)
+    wanted = TradeRequest.read(merchant, kind, body)
+    existing = _trade(merchant, wanted.out_trade_no)
     if existing is not None:
-        return _repeat(existing, kind, total)
+        return _repeat(existing, wanted)
     now = clock.now()
     trade = WechatTrade(
         transaction_id=new_transaction_id(now),
         mchid=merchant.mchid,
-        out_trade_no=out_trade_no,
+        out_trade_no=wanted.out_trade_no,
         appid=merchant.appid,
         trade_type=TRADE_TYPES[kind],
-        description=description,
-        attach=attach,
-        notify_url=notify_url,
-        outcome=_outcome(merchant, out_trade_no, total),
+        description=wanted.description,
+        attach=wanted.attach,
+        notify_url=wanted.notify_url,
+        outcome=_outcome(merchant, wanted.out_trade_no, wanted.total),
         reversed=False,
         created_at=now,
     )
     try:
         with one_transaction():
-            _place(merchant, kind, trade, store_id, total, payer)
+            _place(merchant, wanted, trade)
             db.session.add(trade)
             db.session.flush()
     except IntegrityError:  # the same out_trade_no, placed a moment ago
         store.rollback()
-        found = _trade(merchant, out_trade_no)
+        found = _trade(merchant, wanted.out_trade_no)
         if found is None:
             raise
-        return _repeat(found, kind, total)
+        return _repeat(found, wanted)
     return _answer(trade)
 
 
@@ -187,14 +211,9 @@ def _outcome(merchant: WechatMerchant, out_trade_no: str, total: int) -> str:
     return MAGIC_AMOUNTS.get(total % 100, MockOutcome.SUCCESS)
 
 
-def _place(
-    merchant: WechatMerchant,
-    kind: str,
-    trade: WechatTrade,
-    store_id: str,
-    total: int,
-    payer: dict[str, Any],
-) -> None:
+def _place(merchant: WechatMerchant, wanted: TradeRequest, trade: WechatTrade) -> None:
+    """The order (and payment) behind the trade, through this service's own use cases."""
+    kind, total, store_id, payer = wanted.kind, wanted.total, wanted.store_id, wanted.payer
     if kind == "jsapi":
         shopper_id = shopper_of(
             merchant.appid, fields.required_text(payer, "openid", max_length=64)
@@ -231,14 +250,14 @@ def _place(
     trade.openid = openid_for(merchant.appid, paid.payer_id) if paid.payer_id else None
 
 
-def _repeat(trade: WechatTrade, kind: str, total: int) -> dict[str, Any]:
+def _repeat(trade: WechatTrade, wanted: TradeRequest) -> dict[str, Any]:
     """The same out_trade_no again: the same answer while it is unpaid and unchanged."""
     state = trade_state(trade)
     if state in ("SUCCESS", "REFUND"):
         raise WechatError("ORDERPAID", "This order has been paid.")
     if state in ("CLOSED", "REVOKED"):
         raise WechatError("ORDER_CLOSED", "This order has been closed.")
-    if trade.trade_type != TRADE_TYPES[kind] or trade.order.amount != total:
+    if trade.trade_type != TRADE_TYPES[wanted.kind] or trade.order.amount != wanted.total:
         raise WechatError("OUT_TRADE_NO_USED", "This out_trade_no was used with other parameters.")
     return _answer(trade)
 
