@@ -95,31 +95,25 @@ def seed_command(path: Path | None) -> None:
 
 
 def _print_wechatpay_merchant(console: Any, merchant: Any, key_file: Path) -> None:
-    """The demo merchant as the lines a merchant pastes into `WeChatPay(...)`, with the platform
-    public key written where they point (the instance folder)."""
-    from flask import current_app
-
+    """The demo merchant as the call a merchant writes for `WeChatPay(...)` (the platform's
+    public key is public: GET /api/v1/wechatpay/platform shows it)."""
     from o2o.wechatpay import merchants
 
     platform = merchants.platform()
-    public_key = Path(current_app.instance_path) / "wechatpay_platform_public_key.pem"
-    public_key.parent.mkdir(parents=True, exist_ok=True)
-    public_key.write_text(platform.public_key, encoding="utf-8")
     arguments = [
         "wechatpay_type=WeChatPayType.NATIVE",
         f"mchid={merchant.mchid!r}",
+        f"appid={merchant.appid!r}",
         f"private_key=open({str(key_file)!r}).read()",
         f"cert_serial_no={merchant.cert_serial_no!r}",
-        f"appid={merchant.appid!r}",
         f"apiv3_key={merchants.apiv3_key(merchant)!r}",
-        "notify_url='http://127.0.0.1:8000/wechatpay/notify'",
-        f"public_key=open({str(public_key)!r}).read()",
+        "notify_url='https://your.shop/wechatpay/notify'",
+        "public_key=<public_key of GET /api/v1/wechatpay/platform>",
         f"public_key_id={platform.public_key_id!r}",
     ]
     console.print(f"WeChat Pay demo merchant {merchant.name} ({merchant.mchid}), for the SDK:")
-    console.print(
-        "WeChatPay(\n    " + ",\n    ".join(arguments) + ",\n)", markup=False, highlight=False
-    )
+    call = "WeChatPay(\n    " + ",\n    ".join(arguments) + ",\n)"
+    console.print(call, markup=False, highlight=False)
 
 
 def _database_url() -> Any:
