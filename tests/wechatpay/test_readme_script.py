@@ -37,5 +37,7 @@ def test_the_readme_merchant_script_pays_queries_and_refunds_against_make_run(
         )
     assert run.returncode == 0, run.stderr
     query, refund = run.stdout.strip().splitlines()
-    assert query.startswith("(200, ") and '"trade_state":"SUCCESS"' in query
-    assert refund.startswith("(200, ") and '"status":"SUCCESS"' in refund
+    assert query.startswith("(200, ")
+    assert '"trade_state":"SUCCESS"' in query
+    assert refund.startswith("(200, ")
+    assert '"status":"SUCCESS"' in refund
