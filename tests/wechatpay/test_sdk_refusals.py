@@ -102,3 +102,13 @@ def test_partner_mode_bills_and_unknown_operations_answer_clearly(
         scene_info={"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Wap"}},
     )
     assert (code, json.loads(text)["code"]) == (400, "NOT_SUPPORTED")
+
+
+def test_a_serial_that_is_not_the_merchants_certificate_is_a_sign_error(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    merchant.registered["cert_serial_no"] = "1234ABCD"
+    code, text = sdk(merchant, tmp_path).query(out_trade_no="ANY000001")
+    assert (code, json.loads(text)["code"]) == (401, "SIGN_ERROR")
+    assert "serial_no" in json.loads(text)["message"]
