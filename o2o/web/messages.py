@@ -79,6 +79,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "pending": ("pending", "待支付"),
     "succeeded": ("succeeded", "成功"),
     "canceled": ("canceled", "已取消"),
+    "payment_not_found": (
+        "This QR's payment is not waiting for you: it was paid, or it is not yours. "
+        "Ask the clerk for a new QR.",
+        "此二维码的付款不在等待您支付：已被支付或不属于您。请店员重新出示收款码。",
+    ),
     "no_code_found": ("No code found in the picture.", "图片中未找到二维码。"),
     "bad_amount": (
         "Enter an amount in yuan, e.g. 399 or 399.50.",
