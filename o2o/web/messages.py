@@ -51,6 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "statement": ("The day's statement", "日结对账"),
     "date": ("Date", "日期"),
     "refresh": ("Refresh", "刷新"),
+    "download_csv": ("Download CSV", "下载 CSV"),
     "refund": ("Refund", "退款"),
     "refunded": ("Refunded", "已退款"),
     "refunds": ("Refunds", "退款记录"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -251,6 +253,49 @@ def test_a_refund_from_the_statement_gives_the_payment_back(
     assert "Refunds 1 (¥349.00)" in totals
     after = world.api.call("GET", f"/payments/{payment['id']}", world.clerk_key)
     assert after["refunded_amount"] == payment["amount"] == 34900
+
+
+def test_the_statement_downloads_as_a_csv_file_with_its_rows_and_totals(
+    browser: Browser, base: str, world: World
+) -> None:
+    first = paid_sale(world)  # ¥349.00 by clerk_scan, with the coupon
+    order = world.api.call("POST", "/orders", world.clerk_key, {"amount": 50000})
+    body = {"method": "alipay", "flow": "shopper_scan"}
+    walk_in = world.api.call("POST", f"/orders/{order['id']}/payments", world.clerk_key, body)
+    second = world.api.call("POST", f"/payments/{walk_in['id']}/confirm", world.shopper_key, {})
+    refund = world.api.call("POST", f"/payments/{first['id']}/refunds", body={"amount": 1000})
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside, viewport=(1280, 800))
+    requests: list[tuple[str, dict[str, str]]] = []
+    till.on("request", lambda request: requests.append((request.url, request.headers)))
+    till.locator(f"#statement button[data-payment='{second['id']}']").wait_for(timeout=TIMEOUT)
+    with till.expect_download(timeout=TIMEOUT) as started:
+        till.get_by_role("button", name="Download CSV").click()
+    download = started.value
+    date = till.locator("#statement-date").input_value()
+    assert download.suggested_filename == f"statement-{world.store['id']}-{date}.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    lines = [(r["type"], r["id"], r["amount_fen"], r["refunded_fen"]) for r in rows if r["id"]]
+    assert [line[0] for line in lines] == ["payment", "payment", "refund"]
+    assert sorted(lines) == sorted(  # every payment of the day, then every refund
+        [
+            ("payment", first["id"], "34900", "1000"),
+            ("payment", second["id"], "50000", "0"),
+            ("refund", refund["id"], "1000", ""),
+        ]
+    )
+    total = next(r for r in rows if r["type"] == "total" and r["method"] == "all")
+    assert (total["paid_count"], total["amount_fen"], total["refunded_fen"]) == (
+        "2",
+        "84900",
+        "1000",
+    )
+    assert total["net_fen"] == "83900"
+    day = world.api.call("GET", f"/stores/{world.store['id']}/statement?date={date}")
+    assert int(total["net_fen"]) == day["totals"]["net_amount"]  # the page's statement, as CSV
+    # the key went in the Authorization header, never in a URL
+    fetched = [headers for url, headers in requests if "format=csv" in url]
+    assert [h.get("authorization") for h in fetched] == [f"Bearer {world.clerk_key}"]
+    assert not [url for url, _ in requests if world.clerk_key in url]
 
 
 def test_the_wallet_on_a_phone_lists_coupons_by_status_and_shows_a_qr(
