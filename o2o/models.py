@@ -46,6 +46,7 @@ from o2o.vocabulary import (
     CouponStatus,
     DiscountType,
     OrderStatus,
+    PaymentFlow,
     PaymentStatus,
     Reason,
 )
@@ -541,6 +542,25 @@ class Payment(Base):
     @property
     def refundable(self) -> int:
         return self.amount - self.refunded_amount if self.status == PaymentStatus.SUCCEEDED else 0
+
+    def awaits_payer(self, shopper_id: str | None) -> bool:
+        """A shopper_scan payment nobody has confirmed yet, of an order that has no shopper (a
+        walk-in's) or is this shopper's: what the merchant QR on the till asks them to pay."""
+        return (
+            shopper_id is not None
+            and self.flow == PaymentFlow.SHOPPER_SCAN
+            and self.status == PaymentStatus.PENDING
+            and self.payer_id is None
+            and self.order.shopper_id in (None, shopper_id)
+        )
+
+    def seen_by_shopper(self, shopper_id: str | None) -> bool:
+        """Whether this shopper may see the payment (and, for a shopper_scan one, its order):
+        its payer and its order's shopper do; anyone it awaits (awaits_payer) does until a
+        payer is set. The random id, shown only by the merchant QR, is what lets them in."""
+        if shopper_id is None:
+            return False
+        return shopper_id in (self.payer_id, self.order.shopper_id) or self.awaits_payer(shopper_id)
 
 
 class Refund(Base):

@@ -183,6 +183,22 @@ class Api:
         order = self.order(clerk, token=self.qr_token(shopper, code))
         return {"clerk": clerk, "shopper": shopper, "code": code, "order": order}
 
+    def walk_in_sale(self, method: str = "wechat_pay") -> dict[str, Any]:
+        """A walk-in's order (placed by a clerk, no coupon: no shopper) and the pending
+        shopper_scan payment its merchant QR asks someone to confirm."""
+        clerk = self.clerk()
+        order = self.order(clerk)
+        body = {"method": method, "flow": "shopper_scan"}
+        payment = self._created(f"/orders/{order['id']}/payments", body, key=clerk["api_key"])
+        return {"clerk": clerk, "order": order, "payment": payment}
+
+    def confirm(
+        self, payment_id: str, shopper: dict[str, Any], outcome: str = "success"
+    ) -> TestResponse:
+        """The shopper confirms a shopper_scan payment (the wallet's Pay)."""
+        headers = {"O2O-Mock-Outcome": outcome}
+        return self.post(f"/payments/{payment_id}/confirm", shopper["api_key"], headers=headers)
+
     def coupon_status(self, code: str) -> str:
         return str(self.get(f"/coupons/{code}", self.admin_key).get_json()["status"])
 

@@ -78,7 +78,7 @@ def place_order(data: dict[str, Any]) -> Any:
 @require(Role.ADMIN, Role.CLERK, Role.SHOPPER)
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> Any:
-    """Show an order (its shopper, its store's clerks, admins)."""
+    """Show an order (its shopper, its store's clerks, admins, a shopper paying it by QR)."""
     return checkout.get_order(current_principal(), order_id)
 
 

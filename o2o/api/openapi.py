@@ -320,8 +320,10 @@ OPERATIONS: dict[str, Doc] = {
         {"201": _ORDER_LINKS},
     ),
     "getOrder": Doc(
-        "Shows an order to its shopper, to clerks of its store and to admins; another shopper "
-        "gets 404, a clerk of another store 403.",
+        "Shows an order to its shopper, to clerks of its store and to admins, and to a shopper "
+        "who may see one of its shopper_scan payments (getPayment): a walk-in's order, while "
+        "its merchant QR awaits a payer, to any shopper; then to that payer. Another shopper "
+        "gets 404, as for an unknown id; a clerk of another store 403.",
         (E.FORBIDDEN,),
         {"200": _ORDER_LINKS},
     ),
@@ -373,18 +375,25 @@ OPERATIONS: dict[str, Doc] = {
         {"201": _PAYMENT_LINKS},
     ),
     "getPayment": Doc(
-        "Shows a payment to the order's shopper, to clerks of its store and to admins; a "
-        "pending mock payment settles here once its delay has passed; another shopper gets 404, "
-        "a clerk of another store 403.",
+        "Shows a payment to its payer, to the order's shopper, to clerks of its store and to "
+        "admins; a pending shopper_scan payment that nobody has confirmed yet, of an order "
+        "without a shopper (a walk-in's: a clerk's order without a coupon), to any shopper, "
+        "since whoever scans the merchant QR pays it (payment ids are random: the QR is what "
+        "hands one over). Another shopper gets 404, as for an unknown id; a clerk of another "
+        "store 403. A pending mock payment settles here once its delay has passed.",
         (E.FORBIDDEN,),
     ),
     "confirmPayment": Doc(
-        "The shopper pays a pending `shopper_scan` payment after scanning the merchant's QR; "
-        "O2O-Mock-Outcome chooses the answer as for createPayment. Takes no body, or `{}`.",
+        "The shopper pays a pending `shopper_scan` payment after scanning the merchant's QR: "
+        "one of their own order, or of a walk-in's order (no shopper), which the first "
+        "shopper to confirm pays (and becomes its order's shopper when it succeeds). A payment "
+        "the shopper may not see (getPayment) is 404, as an unknown id; one they see but that "
+        "is not awaiting a payer is 409 payment_not_pending. O2O-Mock-Outcome chooses the "
+        "answer as for createPayment. Takes no body, or `{}`.",
         (E.PAYMENT_NOT_PENDING, E.ORDER_NOT_PAYABLE),
     ),
     "getPaymentQr": Doc(
-        "The merchant's QR for a payment (admins, clerks of its store, its shopper): a PNG "
+        "The merchant's QR for a payment (whoever may see it, as getPayment): a PNG "
         "encoding the wallet's link `<O2O_PUBLIC_URL>/wallet/pay/<id>`, which a phone's camera "
         "opens on the wallet's confirm screen (it then calls confirmPayment).",
         (E.FORBIDDEN,),

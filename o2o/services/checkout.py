@@ -13,7 +13,7 @@ from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Store, table
 from o2o.principal import Principal
-from o2o.services.orders import expire_if_lapsed, load_order, release_coupon
+from o2o.services.orders import expire_if_lapsed, load_order, read_order, release_coupon
 from o2o.store import CouponMove, acted_by, row_of
 from o2o.tokens import new_id, normalize_code, verify_qr_token
 from o2o.vocabulary import (
@@ -272,8 +272,9 @@ def _reprice_waiting_payments(order_id: str, amount: int) -> None:
 
 
 def get_order(principal: Principal, order_id: str) -> Order:
-    """One order, as its shopper, its store's clerks or an admin may see it."""
-    return load_order(principal, order_id)
+    """One order, as its shopper, its store's clerks or an admin may see it, and a shopper a
+    merchant QR asks to pay it (orders.read_order)."""
+    return read_order(principal, order_id)
 
 
 def cancel_order(principal: Principal, order_id: str) -> Order:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from o2o import events, store
 from o2o.errors import O2OError
 from o2o.extensions import db
-from o2o.models import Order, sql_moment, table
+from o2o.models import Order, Payment, sql_moment, table
 from o2o.principal import Principal
 from o2o.store import CouponMove, acted_by
-from o2o.vocabulary import CouponEventType, ErrorCode, EventType, OrderStatus, Role
+from o2o.vocabulary import CouponEventType, ErrorCode, EventType, OrderStatus, PaymentFlow, Role
 
 ORDERS = table(Order)
 
@@ -27,11 +27,35 @@ def check_access(principal: Principal, order: Order) -> None:
 
 
 def load_order(principal: Principal, order_id: str) -> Order:
+    """An order the caller may act on (check_access)."""
     order = db.session.get(Order, order_id)
     if order is None:
         raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
     check_access(principal, order)
     return order
+
+
+def read_order(principal: Principal, order_id: str) -> Order:
+    """An order the caller may see: one they may act on, or, for a shopper, one whose
+    shopper_scan payment they may see (Payment.seen_by_shopper), such as a walk-in's order
+    that a merchant QR asks them to pay. Seeing it lets them do nothing more with it."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No order has this id.")
+    foreign = principal.role == Role.SHOPPER and order.shopper_id != principal.shopper_id
+    if not foreign or not _seen_through_a_payment(order, principal.shopper_id):
+        check_access(principal, order)
+    return order
+
+
+def _seen_through_a_payment(order: Order, shopper_id: str | None) -> bool:
+    """Whether the shopper may see one of the order's shopper_scan payments."""
+    payments = db.session.scalars(
+        select(Payment).where(
+            Payment.order_id == order.id, Payment.flow == PaymentFlow.SHOPPER_SCAN
+        )
+    )
+    return any(payment.seen_by_shopper(shopper_id) for payment in payments)
 
 
 def expire_if_lapsed(order: Order, now: datetime) -> bool:

@@ -51,6 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "statement": ("The day's statement", "日结对账"),
     "date": ("Date", "日期"),
     "refresh": ("Refresh", "刷新"),
+    "download_csv": ("Download CSV", "下载 CSV"),
     "refund": ("Refund", "退款"),
     "refunded": ("Refunded", "已退款"),
     "refunds": ("Refunds", "退款记录"),
@@ -79,6 +80,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "pending": ("pending", "待支付"),
     "succeeded": ("succeeded", "成功"),
     "canceled": ("canceled", "已取消"),
+    "payment_not_found": (
+        "This QR's payment is not waiting for you: it was paid, or it is not yours. "
+        "Ask the clerk for a new QR.",
+        "此二维码的付款不在等待您支付：已被支付或不属于您。请店员重新出示收款码。",
+    ),
     "no_code_found": ("No code found in the picture.", "图片中未找到二维码。"),
     "bad_amount": (
         "Enter an amount in yuan, e.g. 399 or 399.50.",

@@ -56,3 +56,39 @@ def test_every_endpoint_refuses_the_roles_it_does_not_serve(api: Api, app: Flask
             assert error_code(response) == "forbidden"
             checked += 1
     assert checked >= 20
+
+
+def walk_in_reads(api: Api, sale: dict[str, Any], keys: dict[str, str]) -> dict[str, list[int]]:
+    """Each caller's status for GET /payments/{id}, /payments/{id}/qr and /orders/{id}."""
+    paths = [f"/payments/{sale['payment']['id']}", f"/payments/{sale['payment']['id']}/qr"]
+    paths.append(f"/orders/{sale['order']['id']}")
+    return {who: [api.get(path, key).status_code for path in paths] for who, key in keys.items()}
+
+
+def test_a_walk_ins_shopper_scan_payment_is_seen_by_any_shopper_until_one_confirms_it(
+    api: Api,
+) -> None:
+    sale = api.walk_in_sale()
+    payer, other = api.shopper(), api.shopper()
+    keys = {
+        "admin": ADMIN_KEY,
+        "the store's clerk": sale["clerk"]["api_key"],
+        "another store's clerk": api.clerk()["api_key"],
+        "a shopper": payer["api_key"],
+        "another shopper": other["api_key"],
+    }
+    assert walk_in_reads(api, sale, keys) == {
+        "admin": [200, 200, 200],
+        "the store's clerk": [200, 200, 200],
+        "another store's clerk": [403, 403, 403],
+        "a shopper": [200, 200, 200],
+        "another shopper": [200, 200, 200],
+    }
+    assert api.confirm(sale["payment"]["id"], payer).get_json()["status"] == "succeeded"
+    assert walk_in_reads(api, sale, keys) == {
+        "admin": [200, 200, 200],
+        "the store's clerk": [200, 200, 200],
+        "another store's clerk": [403, 403, 403],
+        "a shopper": [200, 200, 200],
+        "another shopper": [404, 404, 404],
+    }

@@ -241,6 +241,21 @@ def test_the_payer_of_an_anonymous_in_store_order_sees_their_payment(api: Api) -
     assert api.get(f"/payments/{pending['id']}", api.shopper()["api_key"]).status_code == 404
 
 
+def test_a_walk_ins_shopper_scan_payment_is_paid_by_the_shopper_who_confirms_it_first(
+    api: Api,
+) -> None:
+    sale = api.walk_in_sale()
+    first, second = api.shopper(), api.shopper()
+    paid = api.confirm(sale["payment"]["id"], first)
+    assert paid.get_json()["status"] == "succeeded"
+    order = api.get(f"/orders/{sale['order']['id']}", first["api_key"]).get_json()
+    assert (order["status"], order["shopper_id"]) == ("paid", first["id"])  # theirs now
+    assert [p["id"] for p in api.listed("/payments", first["api_key"])] == [paid.get_json()["id"]]
+    assert api.confirm(sale["payment"]["id"], second).status_code == 404
+    again = api.confirm(sale["payment"]["id"], first)
+    assert (again.status_code, error_code(again)) == (409, "payment_not_pending")
+
+
 def test_a_refused_payment_does_not_use_up_the_payment_code(api: Api, sale: dict[str, Any]) -> None:
     auth_code = api.payment_code(sale["shopper"])
     body = {"method": "wechat_pay", "flow": "clerk_scan", "auth_code": auth_code}

@@ -65,8 +65,8 @@ def test_in_store_with_clerk_scan_the_tills_camera_reads_the_coupon_and_the_paym
 def test_in_store_with_shopper_scan_the_wallets_camera_reads_the_merchant_qr(
     driver: Playwright, browser: Browser, base: str, world: World, tmp_path: Path
 ) -> None:
-    # The order holds the shopper's coupon: a shopper reads only payments of their own orders
-    # (an anonymous order's payment is 404 to them until they pay it; see the report).
+    # The order holds the shopper's coupon, so only they may pay it (a walk-in's order, with
+    # no coupon and no shopper, is paid from the wallet in test_till_and_wallet.py).
     wallet = open_page(browser, base, "/wallet", world.shopper_key, world.outside)
     token = decode(show_coupon_qr(wallet, world))
     wallet.context.close()

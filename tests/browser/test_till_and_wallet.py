@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.browser.support import Browser, LiveApi, Page, World, decode, open_page
+from tests.browser.support import (
+    Browser,
+    LiveApi,
+    Page,
+    Playwright,
+    World,
+    decode,
+    launch,
+    open_page,
+    qr_image,
+    write_y4m,
+)
 from tests.builders import campaign_fields
 
 TIMEOUT = 10_000  # ms: what a screen may take to turn
@@ -89,6 +102,70 @@ def test_in_store_with_shopper_scan_the_till_turns_to_paid_when_the_wallet_confi
     wallet.locator("#confirm-status").get_by_text("Paid").wait_for(timeout=TIMEOUT)
     till.locator("#receipt").wait_for(timeout=TIMEOUT)  # no reload: the till polled
     assert "Alipay" in till.locator("#receipt").inner_text()
+
+
+def show_merchant_qr_of_a_walk_in(till: Page, yuan: str) -> bytes:
+    """The till checks out a walk-in (no coupon: an order without a shopper) and shows the
+    merchant QR of its shopper_scan payment; a screenshot of that QR."""
+    till.locator("#amount").fill(yuan)
+    till.get_by_role("button", name="Check out").click()
+    till.locator("#pay-screen").wait_for()
+    assert "Discount ¥0.00" in till.locator("#order-summary").inner_text()
+    till.get_by_label("The shopper scans the store's QR").check()
+    till.get_by_role("button", name="Take the payment").click()
+    till.wait_for_function("() => document.getElementById('merchant-qr-img').naturalWidth > 0")
+    return bytes(till.locator("#merchant-qr-img").screenshot())
+
+
+@pytest.mark.parametrize("opened_by", ["link", "camera"])
+def test_a_walk_in_pays_the_tills_qr_from_a_wallet_and_the_till_turns_to_paid(
+    driver: Playwright,
+    browser: Browser,
+    base: str,
+    world: World,
+    tmp_path: Path,
+    opened_by: str,
+) -> None:
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside, viewport=(1280, 800))
+    merchant_qr = show_merchant_qr_of_a_walk_in(till, "258")
+    link = decode(merchant_qr)
+    assert re.fullmatch(rf"{re.escape(base)}/wallet/pay/\w+", link), link
+    # the phone opens the link its camera read, or scans the QR in the wallet
+    phone = launch(driver, camera=write_y4m(qr_image(merchant_qr), tmp_path / "qr.y4m"))
+    try:
+        path = link.removeprefix(base) if opened_by == "link" else "/wallet"
+        wallet = open_page(phone, base, path, world.shopper_key, world.outside)
+        if opened_by == "camera":
+            wallet.locator("#merchant-camera").click()
+        wallet.locator("#confirm-screen").wait_for(timeout=TIMEOUT)
+        details = wallet.locator("#confirm-details").inner_text()
+        assert "¥258.00" in details
+        assert world.store["id"] in details
+        assert "No coupon" in details
+        wallet.get_by_role("button", name="Pay", exact=True).click()
+        wallet.locator("#confirm-status").get_by_text("Paid").wait_for(timeout=TIMEOUT)
+        # paid, the order is this shopper's: it is among their orders
+        wallet.locator("#orders").get_by_text("¥258.00").first.wait_for(timeout=TIMEOUT)
+    finally:
+        phone.close()
+    till.locator("#receipt").wait_for(timeout=TIMEOUT)  # no reload: the till polled
+    receipt = till.locator("#receipt").inner_text()
+    assert "¥258.00" in receipt
+    assert "No coupon" in receipt
+
+
+def test_a_second_wallet_opening_a_walk_ins_qr_after_it_was_paid_is_told_so(
+    browser: Browser, base: str, world: World
+) -> None:
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside)
+    link = decode(show_merchant_qr_of_a_walk_in(till, "99"))
+    payment_id = link.rsplit("/", 1)[1]
+    world.api.call("POST", f"/payments/{payment_id}/confirm", world.shopper_key, {})
+    till.locator("#receipt").wait_for(timeout=TIMEOUT)
+    other = world.api.call("POST", "/shoppers", body={"name": "Wei"})
+    wallet = open_page(browser, base, link.removeprefix(base), other["api_key"], world.outside)
+    wallet.locator("#message").get_by_text("not waiting for you").wait_for(timeout=TIMEOUT)
+    assert wallet.locator("#confirm-screen").is_hidden()
 
 
 def test_amounts_typed_in_yuan_are_sent_in_exact_fen(
@@ -176,6 +253,49 @@ def test_a_refund_from_the_statement_gives_the_payment_back(
     assert "Refunds 1 (¥349.00)" in totals
     after = world.api.call("GET", f"/payments/{payment['id']}", world.clerk_key)
     assert after["refunded_amount"] == payment["amount"] == 34900
+
+
+def test_the_statement_downloads_as_a_csv_file_with_its_rows_and_totals(
+    browser: Browser, base: str, world: World
+) -> None:
+    first = paid_sale(world)  # ¥349.00 by clerk_scan, with the coupon
+    order = world.api.call("POST", "/orders", world.clerk_key, {"amount": 50000})
+    body = {"method": "alipay", "flow": "shopper_scan"}
+    walk_in = world.api.call("POST", f"/orders/{order['id']}/payments", world.clerk_key, body)
+    second = world.api.call("POST", f"/payments/{walk_in['id']}/confirm", world.shopper_key, {})
+    refund = world.api.call("POST", f"/payments/{first['id']}/refunds", body={"amount": 1000})
+    till = open_page(browser, base, "/till", world.clerk_key, world.outside, viewport=(1280, 800))
+    requests: list[tuple[str, dict[str, str]]] = []
+    till.on("request", lambda request: requests.append((request.url, request.headers)))
+    till.locator(f"#statement button[data-payment='{second['id']}']").wait_for(timeout=TIMEOUT)
+    with till.expect_download(timeout=TIMEOUT) as started:
+        till.get_by_role("button", name="Download CSV").click()
+    download = started.value
+    date = till.locator("#statement-date").input_value()
+    assert download.suggested_filename == f"statement-{world.store['id']}-{date}.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    lines = [(r["type"], r["id"], r["amount_fen"], r["refunded_fen"]) for r in rows if r["id"]]
+    assert [line[0] for line in lines] == ["payment", "payment", "refund"]
+    assert sorted(lines) == sorted(  # every payment of the day, then every refund
+        [
+            ("payment", first["id"], "34900", "1000"),
+            ("payment", second["id"], "50000", "0"),
+            ("refund", refund["id"], "1000", ""),
+        ]
+    )
+    total = next(r for r in rows if r["type"] == "total" and r["method"] == "all")
+    assert (total["paid_count"], total["amount_fen"], total["refunded_fen"]) == (
+        "2",
+        "84900",
+        "1000",
+    )
+    assert total["net_fen"] == "83900"
+    day = world.api.call("GET", f"/stores/{world.store['id']}/statement?date={date}")
+    assert int(total["net_fen"]) == day["totals"]["net_amount"]  # the page's statement, as CSV
+    # the key went in the Authorization header, never in a URL
+    fetched = [headers for url, headers in requests if "format=csv" in url]
+    assert [h.get("authorization") for h in fetched] == [f"Bearer {world.clerk_key}"]
+    assert not [url for url, _ in requests if world.clerk_key in url]
 
 
 def test_the_wallet_on_a_phone_lists_coupons_by_status_and_shows_a_qr(

@@ -144,12 +144,13 @@ def _update_payment(
 
 
 def _may_see(principal: Principal, payment: Payment) -> bool:
-    """A shopper sees the payments they made or that paid their orders, and a foreign one
-    exactly as an unknown one; clerks and admins as they see the order (403 for clerks)."""
+    """A shopper sees the payments Payment.seen_by_shopper says (theirs, their orders', one
+    awaiting them), and any other exactly as an unknown one; clerks and admins as they see
+    the order (403 for clerks)."""
     if principal.role != Role.SHOPPER:
         check_access(principal, payment.order)
         return True
-    return principal.shopper_id in (payment.payer_id, payment.order.shopper_id)
+    return payment.seen_by_shopper(principal.shopper_id)
 
 
 def get_payment(principal: Principal, payment_id: str) -> Payment:

@@ -22,10 +22,11 @@ def await_shopper(request: PaymentRequest) -> Payment:
 
 
 def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Payment:
-    """The shopper pays a shopper_scan payment from the merchant's QR."""
+    """The shopper pays a shopper_scan payment from the merchant's QR: one they may see (a
+    payment they cannot see is 404, as an unknown id); the conditional UPDATE decides."""
     now = clock.now()
     payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.order.shopper_id not in (None, principal.shopper_id):
+    if payment is None or not payment.seen_by_shopper(principal.shopper_id):
         raise O2OError(ErrorCode.NOT_FOUND, "No payment has this id.")
     claimed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Payment)

@@ -1,7 +1,7 @@
 // The till: scan a coupon, check out, take the payment, print the receipt, the day's payments.
 import { $, api, fail, idempotencyKey, imageUrl, money, say, scanner, signIn, t, when, word, yuanToFen } from "./common.js";
 
-const state = { token: null, order: null, payment: null, poll: null, storeId: null };
+const state = { token: null, order: null, payment: null, poll: null, storeId: null, csvUrl: null };
 
 function amount() {
   const fen = yuanToFen($("amount").value);
@@ -214,6 +214,32 @@ async function statement() {
   $("statement-total").textContent = totals.join(" · ");
 }
 
+// The same statement as CSV, saved as a file: fetched with the key in the Authorization
+// header (never in a URL), then handed to the browser as a blob: URL on an <a download>.
+async function downloadStatement() {
+  const date = $("statement-date").value || today();
+  let response;
+  let store;
+  try {
+    store = await storeId();
+    if (!store) return say(t.nothing);
+    response = await api("GET", `/stores/${encodeURIComponent(store)}/statement?date=${date}&format=csv`, { raw: true });
+  } catch (error) {
+    return fail(error);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  if (state.csvUrl) URL.revokeObjectURL(state.csvUrl); // the previous download's, long done
+  state.csvUrl = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), {
+    href: state.csvUrl,
+    download: named ? named[1] : `statement-${store}-${date}.csv`,
+  });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  say("");
+}
+
 async function refund(paymentId) {
   try {
     await api("POST", `/payments/${paymentId}/refunds`, { json: {}, headers: { "Idempotency-Key": idempotencyKey() } });
@@ -252,6 +278,7 @@ signIn(() => {
   $("retry").addEventListener("click", resetPayment);
   $("new-sale").addEventListener("click", newSale);
   $("refresh-statement").addEventListener("click", statement);
+  $("download-statement").addEventListener("click", downloadStatement);
   $("statement-date").addEventListener("change", statement);
   statement();
 });

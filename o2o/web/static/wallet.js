@@ -149,7 +149,9 @@ async function confirmScreen(id) {
     $("confirm-screen").hidden = false;
     $("confirm-pay").focus();
   } catch (error) {
-    fail(error);
+    // paid by someone else, or another shopper's: 404, as for an id that never existed
+    if (error.code === "not_found") say(t.payment_not_found);
+    else fail(error);
   }
 }
 
