@@ -31,6 +31,10 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"  # the seed's stores are in Hangzhou
 
 # Webhooks: the waits between a failed attempt and the next (service time), then `failed`.
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
+# WeChat Pay notifications to a merchant's notify_url: WeChat's own schedule (24 h 4 min).
+DEFAULT_NOTIFY_SCHEDULE = "15s,15s,30s,3m,10m,20m,30m,30m,30m,60m,3h,3h,3h,6h,6h"
+# The settings holding a delivery channel's schedule: a comma list of waits, or a tuple of seconds.
+SCHEDULES = ("O2O_WEBHOOK_RETRY_SCHEDULE", "O2O_WECHATPAY_NOTIFY_SCHEDULE")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -130,15 +134,16 @@ def build_config(
     return config
 
 
-def parse_retry_schedule(text: str) -> tuple[int, ...]:
-    """`5s,5m,30m,2h` → (5, 300, 1800, 7200) seconds; ValueError naming the bad item."""
+def parse_retry_schedule(text: str, name: str = SCHEDULES[0]) -> tuple[int, ...]:
+    """`5s,5m,30m,2h` → (5, 300, 1800, 7200) seconds; ValueError naming the setting `name`
+    and the bad item."""
     waits = []
     for item in text.split(","):
         item = item.strip().lower()
         number, unit = item[:-1], item[-1:]
         if unit not in _UNITS or not number.isdigit() or int(number) == 0:
             raise ValueError(
-                f"O2O_WEBHOOK_RETRY_SCHEDULE: {item!r} is not a wait such as 5s, 5m, 2h or 1d "
+                f"{name}: {item!r} is not a wait such as 5s, 5m, 2h or 1d "
                 f"(a comma list, e.g. {DEFAULT_RETRY_SCHEDULE})"
             )
         waits.append(int(number) * _UNITS[unit])
@@ -153,6 +158,9 @@ def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "O2O_WEBHOOK_LEASE_SECONDS": float(env.get("O2O_WEBHOOK_LEASE_SECONDS") or 60),
         "O2O_WEBHOOK_RETRY_SCHEDULE": env.get("O2O_WEBHOOK_RETRY_SCHEDULE")
         or DEFAULT_RETRY_SCHEDULE,
+        # The same engine delivers WeChat Pay notifications, on WeChat's schedule.
+        "O2O_WECHATPAY_NOTIFY_SCHEDULE": env.get("O2O_WECHATPAY_NOTIFY_SCHEDULE")
+        or DEFAULT_NOTIFY_SCHEDULE,
         # Loopback, private and link-local receivers, outside sandbox mode too.
         "O2O_WEBHOOK_ALLOW_PRIVATE": _truthy(env.get("O2O_WEBHOOK_ALLOW_PRIVATE")),
         # After a secret rotation, how long (service time) the old secret still signs too.
@@ -176,10 +184,10 @@ def _timezone(env: Mapping[str, str]) -> str:
 
 
 def _check_webhook_settings(config: dict[str, Any]) -> None:
-    """Parse the retry schedule and refuse settings that cannot work, at startup."""
-    schedule = config["O2O_WEBHOOK_RETRY_SCHEDULE"]
-    if isinstance(schedule, str):
-        config["O2O_WEBHOOK_RETRY_SCHEDULE"] = parse_retry_schedule(schedule)
+    """Parse the retry schedules and refuse settings that cannot work, at startup."""
+    for name in SCHEDULES:
+        if isinstance(config[name], str):
+            config[name] = parse_retry_schedule(config[name], name)
     timeout, lease = config["O2O_WEBHOOK_TIMEOUT"], config["O2O_WEBHOOK_LEASE_SECONDS"]
     if not 0 < timeout < lease:
         raise ValueError(

@@ -633,13 +633,31 @@ class WebhookEndpoint(Base):
         return [self.secret_sealed]
 
 
+# The channel of a delivery to a webhook endpoint; other channels are registered by the
+# packages that send them (o2o.events.channels).
+WEBHOOK_CHANNEL = "webhook"
+
+
 class WebhookDelivery(Base):
-    """One event on its way to one endpoint: the body bytes every attempt sends, when the next
-    attempt is due (service time) and who holds it (a lease on the real clock)."""
+    """One event on its way to one receiver: the body bytes every attempt sends, when the next
+    attempt is due (service time) and who holds it (a lease on the real clock). Its `channel`
+    says how it goes: a `webhook` delivery to its endpoint's url, signed as Standard Webhooks;
+    a delivery of another channel (a WeChat Pay notification) to its own `url`, with no
+    endpoint, for its `owner` (a merchant's mchid)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
+        CheckConstraint("endpoint_id IS NOT NULL OR url IS NOT NULL", name="destination"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at", "id"),
+        Index(
+            "ix_webhook_deliveries_owner_created",
+            "channel",
+            "owner",
+            "created_at",
+            "id",
+            postgresql_where=text("owner IS NOT NULL"),
+            sqlite_where=text("owner IS NOT NULL"),
+        ),
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
@@ -649,7 +667,12 @@ class WebhookDelivery(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    channel: Mapped[str] = mapped_column(
+        String(32), default=WEBHOOK_CHANNEL, server_default=WEBHOOK_CHANNEL
+    )
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    url: Mapped[str | None] = mapped_column(String(2048))  # without an endpoint: where it goes
+    owner: Mapped[str | None] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""The delivery loop: webhook attempts and housekeeping's sweep, for `o2o worker` and `o2o run`.
+"""The delivery loop: attempts of every delivery channel (webhooks, and those packages register)
+and housekeeping's sweep, for `o2o worker` and `o2o run`.
 
 It lives above both o2o.services (the sweep) and o2o.events (the delivery engine), beside the
 CLI that runs it: o2o.events stands below the use cases and may not import them, and a module of

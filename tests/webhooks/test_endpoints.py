@@ -3,9 +3,12 @@ patterns and URLs checked."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
+from o2o.config import build_config
 from tests.builders import ADMIN_KEY, Api, error_code, webhook_endpoint
 from tests.conftest import build_app
 
@@ -165,3 +168,21 @@ def test_the_retry_schedule_and_the_lease_are_checked_at_startup() -> None:
         build_app("sqlite://", O2O_WEBHOOK_TIMEOUT=90, O2O_WEBHOOK_LEASE_SECONDS=60)
     app: Flask = build_app("sqlite://", O2O_WEBHOOK_RETRY_SCHEDULE="5s, 2m,1h,1d")
     assert app.config["O2O_WEBHOOK_RETRY_SCHEDULE"] == (5, 120, 3600, 86400)
+
+
+def test_wechat_pay_notifications_retry_on_wechats_schedule_unless_the_environment_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    default = build_config(str(tmp_path), {"O2O_SECRET_KEY": "k"}, environ={})
+    chosen = build_config(
+        str(tmp_path), {"O2O_SECRET_KEY": "k"}, {"O2O_WECHATPAY_NOTIFY_SCHEDULE": "15s, 1m,6h"}
+    )
+
+    assert default["O2O_WECHATPAY_NOTIFY_SCHEDULE"] == (
+        *(15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600),
+        *(10800, 10800, 10800, 21600, 21600),
+    )
+    assert sum(default["O2O_WECHATPAY_NOTIFY_SCHEDULE"]) == 24 * 3600 + 4 * 60
+    assert chosen["O2O_WECHATPAY_NOTIFY_SCHEDULE"] == (15, 60, 21600)
+    with pytest.raises(ValueError, match="O2O_WECHATPAY_NOTIFY_SCHEDULE: '3 fortnights'"):
+        build_config(str(tmp_path), {}, {"O2O_WECHATPAY_NOTIFY_SCHEDULE": "15s,3 fortnights"})
