@@ -33,7 +33,11 @@ View = Callable[..., tuple[int, dict[str, Any] | None]]
 
 
 def install(app: Flask) -> None:
+    """Mount /v3/ and make WeChat Pay's notifications a delivery channel of `app`."""
+    from o2o.wechatpay import notifications
+
     app.register_blueprint(blp)
+    notifications.init_app(app)
 
 
 def _json(body: dict[str, Any] | None) -> bytes:

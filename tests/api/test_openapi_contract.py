@@ -43,8 +43,11 @@ OPERATION_IDS = {
     "createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint",
     "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
     "listWebhookDeliveries", "redeliverEvent",
+    # the WeChat Pay sandbox (its /v3/ protocol is WeChat's own, outside this spec)
+    "createWechatMerchant", "listWechatMerchants", "getWechatPlatform", "payWechatCodeUrl",
+    "payWechatPrepay", "getWechatOpenid", "chooseWechatOutcome",
 }  # fmt: skip
-SANDBOX = {"getSandboxClock", "setSandboxClock"}
+SANDBOX = {"getSandboxClock", "setSandboxClock", "chooseWechatOutcome"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 
 

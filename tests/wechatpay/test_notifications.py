@@ -1,0 +1,113 @@
+"""WeChat Pay's notifications, as the merchant's `notify_url` gets them: TRANSACTION.SUCCESS and
+REFUND.SUCCESS that the SDK's own `callback()` verifies and decrypts, sent by the one delivery
+engine, and retried on WeChat's schedule on the sandbox clock while the merchant answers 500."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from tests.builders import Api, deliver
+from tests.wechatpay.conftest import register, sdk
+
+
+@dataclass
+class NotifyUrl:
+    """A merchant's notify_url on 127.0.0.1: what it received, and the status it answers."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 200
+
+
+@pytest.fixture
+def notify_url() -> Iterator[NotifyUrl]:
+    receiver = Flask("merchant")
+    server = make_server("127.0.0.1", 0, receiver, threaded=True)
+    found = NotifyUrl(f"http://127.0.0.1:{server.server_port}/wechatpay/notify")
+
+    @receiver.post("/wechatpay/notify")
+    def notify() -> Any:
+        found.received.append((dict(request.headers), request.get_data()))
+        return "", found.status
+
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield found
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _paid_native(api: Api, wxpay: Any, out_trade_no: str) -> None:
+    code, text = wxpay.pay(description="GXG", out_trade_no=out_trade_no, amount={"total": 39900})
+    assert code == 200, text
+    body = {"code_url": json.loads(text)["code_url"]}
+    assert (
+        api.post("/wechatpay/code-url/pay", api.shopper()["api_key"], json=body).status_code == 200
+    )
+
+
+def test_the_sdk_decrypts_the_payment_and_refund_notifications_its_notify_url_gets(
+    api: Api, app: Flask, pointed_here: str, mode: str, tmp_path: Path, notify_url: NotifyUrl
+) -> None:
+    wxpay = sdk(register(api, mode), tmp_path, notify_url=notify_url.url)
+    _paid_native(api, wxpay, "NOTIFY000001")
+    while deliver(app):
+        pass
+    headers, body = notify_url.received[-1]
+    told = wxpay.callback(headers, body)
+    assert told is not None
+    assert told["event_type"] == "TRANSACTION.SUCCESS"
+    assert told["resource"]["out_trade_no"] == "NOTIFY000001"
+    assert told["resource"]["trade_state"] == "SUCCESS"
+
+    refund = {"refund": 39900, "total": 39900, "currency": "CNY"}
+    assert wxpay.refund(out_refund_no="NR1", amount=refund, out_trade_no="NOTIFY000001")[0] == 200
+    while deliver(app):
+        pass
+    headers, body = notify_url.received[-1]
+    told = wxpay.callback(headers, body)
+    assert told is not None
+    assert told["event_type"] == "REFUND.SUCCESS"
+    assert (told["resource"]["out_refund_no"], told["resource"]["refund_status"]) == (
+        "NR1",
+        "SUCCESS",
+    )
+
+    tampered = body.replace(b"REFUND.SUCCESS", b"REFUND.CLOSED")
+    assert wxpay.callback(headers, tampered) is None
+
+
+def test_a_notification_answered_with_500_is_retried_on_wechats_schedule_on_the_sandbox_clock(
+    api: Api, app: Flask, pointed_here: str, tmp_path: Path, notify_url: NotifyUrl
+) -> None:
+    wxpay = sdk(register(api, "public_key"), tmp_path, notify_url=notify_url.url)
+    api.clock(advance_seconds=0)  # frozen: only the test moves it
+    _paid_native(api, wxpay, "RETRY0000001")
+    notify_url.status = 500
+    deliver(app)
+    attempts = [len(notify_url.received)]
+    for wait in (15, 15, 30, 180, 600):
+        api.clock(advance_seconds=wait - 1)
+        deliver(app)
+        attempts.append(len(notify_url.received))  # not due a second early
+        api.clock(advance_seconds=1)
+        deliver(app)
+        attempts.append(len(notify_url.received))
+    assert attempts == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6]
+    notify_url.status = 204
+    api.clock(advance_seconds=1200)
+    deliver(app)
+    api.clock(advance_seconds=3600)
+    deliver(app)
+    assert len(notify_url.received) == 7  # acknowledged: no more
