@@ -60,6 +60,7 @@ class OutcomeSchema(Sent):
 @blp.doc(operationId="chooseWechatOutcome")
 @require(Role.ADMIN)
 @blp.arguments(OutcomeCreateSchema)
+@idempotent
 @blp.response(201, OutcomeSchema)
 def choose_outcome(data: dict[str, Any]) -> Any:
     """Choose the outcome of a merchant's next /v3/ payment (or of one out_trade_no); it wins

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -226,6 +227,67 @@ def payment(flow: str) -> Base:
     return build
 
 
+def wechat_merchant(w: World) -> dict[str, Any]:
+    """A WeChat Pay merchant at the world's store, as registering it answered."""
+    body = {"appid": "wx8888888888888888", "name": "GXG", "store_ids": [w.store["id"]]}
+    response = w.api.post("/wechatpay/merchants", ADMIN_KEY, json=body)
+    assert response.status_code == 201, response.get_json()
+    registered: dict[str, Any] = response.get_json()
+    return registered
+
+
+def wechat_trade(w: World, kind: str, **body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh /v3/ trade of the world's merchant (placed in process, as the gateway would)."""
+    from o2o.extensions import db
+    from o2o.models import WechatMerchant
+    from o2o.wechatpay import trades
+
+    registered = wechat_merchant(w)
+    request = {
+        "mchid": registered["mchid"],
+        "appid": registered["appid"],
+        "description": "GXG",
+        "out_trade_no": "T" + uuid.uuid4().hex[:20],
+        "notify_url": "https://shop.example/notify",
+        "amount": {"total": 39900},
+        **body,
+    }
+    with w.api.client.application.app_context():
+        merchant = db.session.get(WechatMerchant, registered["mchid"])
+        assert merchant is not None
+        return registered, trades.pay(merchant, kind, request)
+
+
+def code_url_payment(w: World) -> Call:
+    _, answer = wechat_trade(w, "native")
+    return Call("POST", "/wechatpay/code-url/pay", w.shopper_key, {"code_url": answer["code_url"]})
+
+
+def cashier_payment(w: World) -> Call:
+    from o2o import crypto
+    from o2o.wechatpay import protocol
+
+    appid = "wx8888888888888888"
+    openid = w.api.get(f"/wechatpay/openid?appid={appid}", w.shopper_key).get_json()["openid"]
+    registered, answer = wechat_trade(w, "jsapi", payer={"openid": openid})
+    timestamp, nonce, package = "1733300000", "N" * 32, f"prepay_id={answer['prepay_id']}"
+    message = protocol.paysign_message(appid, timestamp, nonce, package)
+    body = {
+        "appId": appid,
+        "timeStamp": timestamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": crypto.rsa_sign(registered["private_key"], message),
+    }
+    return Call("POST", "/wechatpay/cashier/pay", w.shopper_key, body)
+
+
+def chosen_outcome(w: World) -> Call:
+    body = {"mchid": wechat_merchant(w)["mchid"], "out_trade_no": "T0000001", "outcome": "declined"}
+    return Call("POST", "/sandbox/outcomes", ADMIN_KEY, body)
+
+
 # Each operation's valid requests (one per shape its body can take), keyed as the spec names it.
 BASES: dict[tuple[str, str], list[Base]] = {
     ("POST", f"{API}/stores"): [
@@ -316,6 +378,17 @@ BASES: dict[tuple[str, str], list[Base]] = {
             {"endpoint_id": w.webhook_endpoint()},
         )
     ],
+    ("POST", f"{API}/wechatpay/merchants"): [
+        lambda w: Call(
+            "POST",
+            "/wechatpay/merchants",
+            ADMIN_KEY,
+            {"appid": "wx8888888888888888", "name": "GXG", "store_ids": [w.store["id"]]},
+        ),
+    ],
+    ("POST", f"{API}/wechatpay/code-url/pay"): [code_url_payment],
+    ("POST", f"{API}/wechatpay/cashier/pay"): [cashier_payment],
+    ("POST", f"{API}/sandbox/outcomes"): [chosen_outcome],
 }
 
 
