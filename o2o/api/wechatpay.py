@@ -160,7 +160,8 @@ def get_platform() -> Any:
 @idempotent
 @blp.response(200, WechatPaymentSchema)
 def pay_code_url(data: dict[str, Any]) -> Any:
-    """Pay a Native trade's `code_url`, as scanning it in WeChat would."""
+    """Pay a Native trade's `code_url` (or the payment an H5 trade's `h5_url` opens), as
+    scanning it in WeChat would."""
     return wechatpay.pay_code_url(current_principal(), data["code_url"], data["coupon_code"])
 
 
@@ -171,8 +172,8 @@ def pay_code_url(data: dict[str, Any]) -> Any:
 @idempotent
 @blp.response(200, WechatPaymentSchema)
 def pay_prepay(data: dict[str, Any]) -> Any:
-    """Pay a JSAPI trade with what `wx.requestPayment` is given; the `paySign` must verify with
-    the merchant's public key."""
+    """Pay a JSAPI trade with what `wx.requestPayment` is given, or an APP trade with what the
+    app hands WeChat; the `paySign` must verify with the merchant's public key."""
     return wechatpay.pay_prepay(current_principal(), data)
 
 

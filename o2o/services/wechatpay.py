@@ -105,7 +105,8 @@ def pay_code_url(principal: Principal, code_url: str, coupon_code: str | None) -
 
 
 def pay_prepay(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
-    """The shopper pays a JSAPI trade at the cashier, with the merchant's paySign checked."""
+    """The shopper pays a JSAPI or APP trade at the cashier, with the merchant's signature
+    checked (an APP trade's covers the bare prepay id)."""
     assert principal.shopper_id is not None
     prepay_id = request["package"].removeprefix("prepay_id=")
     trade = trades.prepaid_trade(prepay_id)
@@ -113,7 +114,8 @@ def pay_prepay(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
     assert merchant is not None
     if request["appId"] != trade.appid:
         raise field_error("appId", "Not the appid of this prepay_id.")
-    if not protocol.verify_paysign(merchant.merchant_public_key, request):
+    app = trade.trade_type == "APP"
+    if not protocol.verify_paysign(merchant.merchant_public_key, request, app=app):
         raise field_error("paySign", "The paySign does not verify with the merchant's key.")
     return _paid(trades.pay_prepay(principal.shopper_id, prepay_id))
 

@@ -80,6 +80,13 @@ def wallet_pay(payment_id: str) -> Response:
     return _page("web/wallet.html", page="wallet", payment_id=payment_id)
 
 
+@blp.get("/wallet/wechatpay/<payment_id>")
+def wallet_wechatpay(payment_id: str) -> Response:
+    """What a WeChat Pay sandbox H5 trade's `h5_url` opens: the wallet, on the confirm screen of
+    its payment, paid as WeChat's client pays (the sandbox's outcome, not the page's)."""
+    return _page("web/wallet.html", page="wallet", payment_id=payment_id, wechatpay=True)
+
+
 @blp.get("/web/static/<path:filename>")
 def static(filename: str) -> Response:
     """The pages' own scripts and stylesheet."""

@@ -43,6 +43,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "paid": ("Paid", "已支付"),
     "failed": ("The payment failed:", "支付失败："),
     "retry": ("Try again", "重试"),
+    "user_paying": (
+        "The payment is going through: see My orders for how it ends.",
+        "支付处理中：结果请看“我的订单”。",
+    ),
+    "wechatpay_outcome": (
+        "A WeChat Pay sandbox payment: its outcome is the sandbox's (docs/wechatpay.md).",
+        "微信支付沙箱付款：结果由沙箱规则决定（见 docs/wechatpay.md）。",
+    ),
     "receipt": ("Receipt", "小票"),
     "order": ("Order", "订单"),
     "coupon": ("Coupon", "优惠券"),

@@ -236,14 +236,19 @@ def paysign_message(appid: str, timestamp: str, nonce_str: str, package: str) ->
     return _utf8(f"{appid}\n{timestamp}\n{nonce_str}\n{package}\n")
 
 
-def verify_paysign(merchant_public_pem: str, params: Mapping[str, Any]) -> bool:
+def verify_paysign(
+    merchant_public_pem: str, params: Mapping[str, Any], *, app: bool = False
+) -> bool:
     """Whether the parameters a page hands `wx.requestPayment` (`appId`, `timeStamp`, `nonceStr`,
-    `package`, `signType` "RSA", `paySign`) carry the merchant's signature."""
+    `package`, `signType` "RSA", `paySign`) carry the merchant's signature. For an APP payment
+    (`app=True`) the app's `sign` covers the bare prepay id, `appid\ntimestamp\nnoncestr\n
+    prepayid\n`, in place of the package."""
     fields = _strings(params, ("appId", "timeStamp", "nonceStr", "package", "paySign"))
     if fields is None or params.get("signType") != "RSA":
         return False
     appid, timestamp, nonce_str, package, pay_sign = fields
-    message = paysign_message(appid, timestamp, nonce_str, package)
+    signed = package.removeprefix("prepay_id=") if app else package
+    message = paysign_message(appid, timestamp, nonce_str, signed)
     return crypto.rsa_verify(merchant_public_pem, message, pay_sign)
 
 

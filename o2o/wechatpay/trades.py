@@ -2,8 +2,11 @@
 (placed and paid by its own use cases), with the merchant's `out_trade_no` beside it. The trade
 state is read from them, never kept twice.
 
-- NATIVE: an in-store order and a pending `shopper_scan` payment; its `code_url` carries the
-  payment id, and the shopper pays it from the wallet (or POST /api/v1/wechatpay/code-url/pay).
+- NATIVE: an order at the merchant's store and a pending `shopper_scan` payment; its `code_url`
+  carries the payment id, and the shopper pays it from the wallet (or POST
+  /api/v1/wechatpay/code-url/pay).
+- APP and H5 (MWEB): made as NATIVE's, as no payer is named: the APP `prepay_id` is paid at the
+  mock cashier, which checks the app's `sign`; the `h5_url` opens the wallet on the payment.
 - JSAPI / MINIPROG: an online order of the shopper behind `payer.openid`; the `prepay_id` is paid
   at the mock cashier, which checks the `paySign` the merchant's SDK made.
 - CODEPAY (付款码): an in-store order paid at once by a `clerk_scan` payment with the shopper's
@@ -25,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from o2o import clock, store
+from o2o.api.urls import public_url
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Payment, WechatMerchant, WechatOpenid, WechatOutcome, WechatTrade
@@ -52,7 +56,10 @@ TRADE_TYPES = {
     "h5": "MWEB",
     "codepay": "MICROPAY",
 }
-SUPPORTED = ("native", "jsapi", "codepay")
+SUPPORTED = ("native", "jsapi", "app", "h5", "codepay")
+# Trades with no payer named until a shopper pays: a pending shopper_scan payment waits for them.
+AWAITING_SHOPPER = ("native", "app", "h5")
+H5_TYPES = ("iOS", "Android", "Wap")
 # A total ending in these fen chooses its outcome (docs/wechatpay.md, the magic amounts).
 MAGIC_AMOUNTS = {
     1: MockOutcome.DECLINED,
@@ -60,6 +67,9 @@ MAGIC_AMOUNTS = {
     3: MockOutcome.USER_PAYING,
     4: MockOutcome.TIMEOUT,
 }
+PREPAID = ("JSAPI", "APP")  # paid at the mock cashier with the merchant's signature
+# What pay_code_url pays: a Native code_url, or the payment behind an H5 trade's h5_url.
+PAID_BY_LINK = ("NATIVE", "MWEB")
 FAILURES = {MockOutcome.DECLINED: "PAYERROR", MockOutcome.INSUFFICIENT_FUNDS: "NOTENOUGH"}
 TRADE_STATE_DESC = {
     "SUCCESS": "支付成功",
@@ -134,8 +144,8 @@ class TradeRequest:
             total=total,
             attach=fields.text(body, "attach", required=False, max_length=128),
             notify_url=fields.notify_url(body, required=kind != "codepay"),
-            store_id=_store(merchant, body),
-            payer=fields.obj(body, "payer", required=kind != "native"),
+            store_id=_store(merchant, body, h5=kind == "h5"),
+            payer=fields.obj(body, "payer", required=kind in ("jsapi", "codepay")),
         )
 
 
@@ -180,11 +190,16 @@ def _check_ids(merchant: WechatMerchant, body: dict[str, Any]) -> None:
         )
 
 
-def _store(merchant: WechatMerchant, body: dict[str, Any]) -> str:
-    """The store named by scene_info.store_info.id, else the merchant's first."""
-    store_info = fields.obj(
-        fields.obj(body, "scene_info", required=False), "store_info", required=False
-    )
+def _store(merchant: WechatMerchant, body: dict[str, Any], *, h5: bool = False) -> str:
+    """The store named by scene_info.store_info.id, else the merchant's first. An H5 trade's
+    scene_info names the payer's IP and the page's h5_info.type, as WeChat requires."""
+    scene_info = fields.obj(body, "scene_info", required=h5)
+    if h5:
+        fields.required_text(scene_info, "payer_client_ip", max_length=45)
+        h5_type = fields.required_text(fields.obj(scene_info, "h5_info"), "type", max_length=32)
+        if h5_type not in H5_TYPES:
+            raise param_error("scene_info.h5_info.type", "must be one of iOS, Android, Wap")
+    store_info = fields.obj(scene_info, "store_info", required=False)
     named = store_info.get("id")
     if named is None:
         return merchant.store_ids[0]
@@ -225,7 +240,7 @@ def _place(merchant: WechatMerchant, wanted: TradeRequest, trade: WechatTrade) -
     principal = merchant_principal(merchant, store_id)
     order = checkout.place_order(principal, total)
     trade.order_id = order.id
-    if kind == "native":
+    if kind in AWAITING_SHOPPER:
         pending = payments.create_payment(
             principal,
             order.id,
@@ -265,8 +280,10 @@ def _repeat(trade: WechatTrade, wanted: TradeRequest) -> dict[str, Any]:
 def _answer(trade: WechatTrade) -> dict[str, Any]:
     if trade.trade_type == "NATIVE":
         return {"code_url": CODE_URL + (trade.payment_id or "")}
-    if trade.trade_type == "JSAPI":
+    if trade.trade_type in PREPAID:
         return {"prepay_id": PREPAY_PREFIX + trade.transaction_id}
+    if trade.trade_type == "MWEB":
+        return {"h5_url": public_url("web.wallet_wechatpay", payment_id=trade.payment_id or "")}
     state = trade_state(trade)
     if state == "USERPAYING":
         raise WechatError("USERPAYING", "The shopper is entering the password; query the order.")
@@ -445,7 +462,7 @@ def pay_code_url(shopper_id: str, code_url: str, coupon_code: str | None = None)
     payment_id = code_url.removeprefix(CODE_URL) if code_url.startswith(CODE_URL) else ""
     trade = db.session.scalars(
         select(WechatTrade).where(
-            WechatTrade.payment_id == payment_id, WechatTrade.trade_type == "NATIVE"
+            WechatTrade.payment_id == payment_id, WechatTrade.trade_type.in_(PAID_BY_LINK)
         )
     ).first()
     if trade is None:
@@ -460,9 +477,16 @@ def pay_code_url(shopper_id: str, code_url: str, coupon_code: str | None = None)
 
 
 def pay_prepay(shopper_id: str, prepay_id: str) -> WechatTrade:
-    """The shopper pays a JSAPI trade at the cashier (its paySign checked by the caller)."""
+    """The shopper pays a JSAPI or APP trade at the cashier (its signature checked by the
+    caller): a JSAPI order is theirs already; an APP trade's payment waits for whoever pays."""
     trade = prepaid_trade(prepay_id)
     order = trade.order
+    if trade.trade_type == "APP":
+        assert trade.payment_id is not None
+        with one_transaction():
+            payments.confirm_payment(shopper_principal(shopper_id), trade.payment_id, trade.outcome)
+        db.session.refresh(trade)
+        return trade
     if order.shopper_id != shopper_id:
         raise O2OError(ErrorCode.NOT_FOUND, "No payment has this prepay_id.")
     with one_transaction():
@@ -481,7 +505,7 @@ def pay_prepay(shopper_id: str, prepay_id: str) -> WechatTrade:
 
 def prepaid_trade(prepay_id: str) -> WechatTrade:
     trade = db.session.get(WechatTrade, prepay_id.removeprefix(PREPAY_PREFIX))
-    if trade is None or trade.trade_type != "JSAPI" or not prepay_id.startswith(PREPAY_PREFIX):
+    if trade is None or trade.trade_type not in PREPAID or not prepay_id.startswith(PREPAY_PREFIX):
         raise O2OError(ErrorCode.NOT_FOUND, "No payment has this prepay_id.")
     return trade
 

@@ -604,6 +604,23 @@ def test_a_pay_sign_from_the_sdks_sign_verifies_and_a_changed_one_does_not(
     assert not protocol.verify_paysign(keys.merchant_public, {"appId": APPID})
 
 
+def test_an_app_payments_sign_covers_the_bare_prepay_id_not_the_package(
+    keys: Keys, tmp_path: Path
+) -> None:
+    wxpay = _client(keys, "public_key", tmp_path)
+    prepay_id = "wx201410272009395522657a690389285100"
+    fields = [APPID, "1764820800", protocol.new_nonce(), prepay_id]
+    params = dict(zip(("appId", "timeStamp", "nonceStr"), fields, strict=False))
+    params |= {
+        "package": f"prepay_id={prepay_id}",
+        "signType": "RSA",
+        "paySign": wxpay.sign(fields),
+    }
+
+    assert protocol.verify_paysign(keys.merchant_public, params, app=True)
+    assert not protocol.verify_paysign(keys.merchant_public, params)
+
+
 # --- times, keys, nonces, openids -------------------------------------------------------------
 
 

@@ -91,17 +91,33 @@ def test_a_body_naming_another_merchant_or_a_bad_amount_is_refused(
 def test_partner_mode_bills_and_unknown_operations_answer_clearly(
     api: Api, pointed_here: str, tmp_path: Path
 ) -> None:
-    wxpay = sdk(register(api, "public_key"), tmp_path)
+    merchant = register(api, "public_key")
+    wxpay = sdk(merchant, tmp_path)
     code, text = wxpay.trade_bill(bill_date="2026-12-03")
     assert (code, json.loads(text)["code"]) == (400, "NOT_SUPPORTED")
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="H5000000001",
-        amount={"total": 100},
-        pay_type=WeChatPayType.H5,
-        scene_info={"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Wap"}},
+    code, text = wxpay.combine_pay(
+        combine_out_trade_no="C20261207001",
+        sub_orders=[{"mchid": merchant.mchid, "out_trade_no": "S1", "amount": {"total": 1}}],
     )
     assert (code, json.loads(text)["code"]) == (400, "NOT_SUPPORTED")
+
+
+def test_an_h5_payment_without_its_scene_info_is_a_param_error(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    wxpay = sdk(register(api, "public_key"), tmp_path)
+    for scene_info in (
+        {"payer_client_ip": "127.0.0.1"},
+        {"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Watch"}},
+    ):
+        code, text = wxpay.pay(
+            description="GXG",
+            out_trade_no="H5000000001",
+            amount={"total": 100},
+            pay_type=WeChatPayType.H5,
+            scene_info=scene_info,
+        )
+        assert (code, json.loads(text)["code"]) == (400, "PARAM_ERROR"), text
 
 
 def test_a_serial_that_is_not_the_merchants_certificate_is_a_sign_error(

@@ -4,6 +4,7 @@ const data = JSON.parse(document.getElementById("page-data").textContent);
 export const t = data.t;
 export const lang = data.lang;
 export const paymentId = data.payment_id;
+export const wechatpay = data.wechatpay; // opened by a WeChat Pay sandbox h5_url
 const KEY = "o2o.api_key";
 
 export const $ = (id) => document.getElementById(id);

@@ -1,8 +1,11 @@
 // The wallet: claim coupons, show their QR and the payment code, pay a store's QR, my orders.
-import { $, api, fail, idempotencyKey, imageUrl, money, paymentId, say, scanner, signIn, t, when, word } from "./common.js";
+import { $, api, fail, idempotencyKey, imageUrl, money, paymentId, say, scanner, signIn, t, wechatpay, when, word } from "./common.js";
 
 const REFRESH_BEFORE = 10; // seconds before a token's expiry: a fresh one is on screen in time
-const state = { timer: null, tick: null, payment: null };
+const state = { timer: null, tick: null, payment: null, wechatpay: false };
+const CODE_URL = "weixin://wxpay/bizpayurl?pr=";
+// What the WeChat Pay sandbox answers, as the wallet shows a payment's status.
+const TRADE_STATUS = { SUCCESS: "succeeded", USERPAYING: "pending", PAYERROR: "failed", NOTPAY: "pending" };
 
 function item(text, ...controls) {
   const li = document.createElement("li");
@@ -121,13 +124,20 @@ function paymentCode() {
 }
 
 // A merchant QR encodes <public URL>/wallet/pay/<payment id>: the confirm screen of that payment.
+// A WeChat Pay sandbox Native QR encodes weixin://wxpay/bizpayurl?pr=<payment id>, and an H5
+// trade's h5_url is <public URL>/wallet/wechatpay/<payment id>: paid as WeChat's client pays.
 function merchantText(text) {
+  const wechat = /^weixin:\/\/wxpay\/bizpayurl\?pr=([^&#\s]+)|\/wallet\/wechatpay\/([^/?#\s]+)/.exec(text.trim());
+  if (wechat) return confirmScreen(decodeURIComponent(wechat[1] || wechat[2]), true);
   const match = /\/wallet\/pay\/([^/?#\s]+)/.exec(text);
   if (!match) return say(t.invalid_qr_token);
-  confirmScreen(decodeURIComponent(match[1]));
+  confirmScreen(decodeURIComponent(match[1]), false);
 }
 
-async function confirmScreen(id) {
+async function confirmScreen(id, viaWechat) {
+  state.wechatpay = viaWechat;
+  $("wallet-outcome-choice").hidden = viaWechat;
+  $("wechatpay-note").hidden = !viaWechat;
   try {
     const payment = await api("GET", `/payments/${encodeURIComponent(id)}`);
     const order = await api("GET", `/orders/${encodeURIComponent(payment.order_id)}`);
@@ -155,15 +165,29 @@ async function confirmScreen(id) {
   }
 }
 
+// The shopper pays: a plain merchant QR with the outcome chosen on the page; a WeChat Pay
+// sandbox one through its code_url, with the sandbox's outcome (magic amounts, chosen outcomes).
+async function pay() {
+  const key = { "Idempotency-Key": idempotencyKey() };
+  if (!state.wechatpay) {
+    const headers = { ...key, "O2O-Mock-Outcome": $("wallet-outcome").value };
+    return api("POST", `/payments/${state.payment.id}/confirm`, { json: {}, headers });
+  }
+  const json = { code_url: CODE_URL + state.payment.id };
+  const trade = await api("POST", "/wechatpay/code-url/pay", { json, headers: key });
+  const payment = await api("GET", `/payments/${encodeURIComponent(state.payment.id)}`);
+  return { ...payment, status: TRADE_STATUS[trade.trade_state] || payment.status };
+}
+
 async function confirmPay() {
-  const headers = { "Idempotency-Key": idempotencyKey(), "O2O-Mock-Outcome": $("wallet-outcome").value };
   try {
-    const payment = await api("POST", `/payments/${state.payment.id}/confirm`, { json: {}, headers });
+    const payment = await pay();
     const ok = payment.status === "succeeded";
-    $("confirm-status").textContent = ok ? t.paid : `${t.failed} ${word(payment.failure_code || payment.status)}`;
-    $("confirm-status").className = ok ? "good" : "bad";
-    $("confirm-pay").hidden = payment.status !== "pending" && ok;
-    if (!ok) $("confirm-pay").textContent = t.retry;
+    const waiting = payment.status === "pending"; // user_paying: it settles later, not here
+    $("confirm-status").textContent = ok ? t.paid : waiting ? t.user_paying : `${t.failed} ${word(payment.failure_code || payment.status)}`;
+    $("confirm-status").className = ok ? "good" : waiting ? "" : "bad";
+    // A failed confirmation used the payment up: a new try needs a new QR from the clerk.
+    $("confirm-pay").hidden = true;
     say("");
   } catch (error) {
     fail(error);
@@ -196,5 +220,5 @@ signIn(() => {
   claimable();
   coupons();
   orders();
-  if (paymentId) confirmScreen(paymentId);
+  if (paymentId) confirmScreen(paymentId, wechatpay);
 });
