@@ -6,11 +6,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from wechatpayv3 import WeChatPayType
+from wechatpayv3 import WeChatPay, WeChatPayType
 
 from tests.builders import MOCK_PAYING_SECONDS, Api, error_code
 from tests.wechatpay.conftest import register, sdk
+
+
+def code_pay(wxpay: WeChatPay, out_trade_no: str, total: int, auth_code: str) -> tuple[int, Any]:
+    """A code payment (付款码) of `total` fen with a payment code: the status and parsed body."""
+    code, text = wxpay.pay(
+        description="GXG",
+        out_trade_no=out_trade_no,
+        amount={"total": total},
+        payer={"auth_code": auth_code},
+        pay_type=WeChatPayType.CODEPAY,
+    )
+    return code, json.loads(text)
 
 
 def test_a_native_payment_is_paid_by_the_shopper_and_refunded_in_part_then_in_full(
@@ -132,38 +145,14 @@ def test_a_code_payment_succeeds_at_once_and_a_declined_one_says_payerror(
     merchant = register(api, "public_key")
     wxpay = sdk(merchant, tmp_path, WeChatPayType.CODEPAY)
     shopper = api.shopper()
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204100",
-        amount={"total": 39900},
-        payer={"auth_code": api.payment_code(shopper)},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert (code, json.loads(text)["trade_state"]) == (200, "SUCCESS")
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204101",
-        amount={"total": 39901},
-        payer={"auth_code": api.payment_code(shopper)},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert (code, json.loads(text)["code"]) == (400, "PAYERROR")
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204102",
-        amount={"total": 39902},
-        payer={"auth_code": api.payment_code(shopper)},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert (code, json.loads(text)["code"]) == (403, "NOTENOUGH")
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204103",
-        amount={"total": 39900},
-        payer={"auth_code": "134567890123456789"},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert (code, json.loads(text)["code"]) == (400, "AUTH_CODE_INVALID")
+    code, body = code_pay(wxpay, "CP20261204100", 39900, api.payment_code(shopper))
+    assert (code, body["trade_state"]) == (200, "SUCCESS")
+    code, body = code_pay(wxpay, "CP20261204101", 39901, api.payment_code(shopper))
+    assert (code, body["code"]) == (400, "PAYERROR")
+    code, body = code_pay(wxpay, "CP20261204102", 39902, api.payment_code(shopper))
+    assert (code, body["code"]) == (403, "NOTENOUGH")
+    code, body = code_pay(wxpay, "CP20261204103", 39900, "134567890123456789")
+    assert (code, body["code"]) == (400, "AUTH_CODE_INVALID")
     code, text = wxpay.query(out_trade_no="CP20261204103")
     assert (code, json.loads(text)["code"]) == (404, "ORDER_NOT_EXIST")
 
@@ -175,22 +164,10 @@ def test_an_outcome_chosen_in_the_sandbox_wins_over_the_magic_amount(
     wxpay = sdk(merchant, tmp_path, WeChatPayType.CODEPAY)
     chosen = {"mchid": merchant.mchid, "outcome": "success"}
     assert api.post("/sandbox/outcomes", api.admin_key, json=chosen).status_code == 201
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204201",
-        amount={"total": 39901},
-        payer={"auth_code": api.payment_code(api.shopper())},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert (code, json.loads(text)["trade_state"]) == (200, "SUCCESS")
-    code, text = wxpay.pay(
-        description="GXG",
-        out_trade_no="CP20261204202",
-        amount={"total": 39901},
-        payer={"auth_code": api.payment_code(api.shopper())},
-        pay_type=WeChatPayType.CODEPAY,
-    )
-    assert json.loads(text)["code"] == "PAYERROR"  # the chosen outcome was used up
+    code, body = code_pay(wxpay, "CP20261204201", 39901, api.payment_code(api.shopper()))
+    assert (code, body["trade_state"]) == (200, "SUCCESS")
+    code, body = code_pay(wxpay, "CP20261204202", 39901, api.payment_code(api.shopper()))
+    assert body["code"] == "PAYERROR"  # the chosen outcome was used up
 
 
 def test_an_unpaid_order_closes_and_then_cannot_be_paid(
