@@ -97,8 +97,10 @@ def place_order(
     qr_token: str | None = None,
     coupon_code: str | None = None,
     store_id: str | None = None,
+    expires_at: datetime | None = None,
 ) -> Order:
-    """Check out: in store for a clerk (QR token), online for a shopper (coupon code)."""
+    """Check out: in store for a clerk (QR token), online for a shopper (coupon code). The
+    order lapses O2O_ORDER_TTL from now, or at `expires_at` (a WeChat Pay `time_expire`)."""
     now = clock.now()
     # Reads, then one write (the order, with its coupon's reservation): no transaction needed.
     store.statements_commit_themselves()
@@ -106,6 +108,8 @@ def place_order(
         order, coupon = _in_store_order(principal, amount, qr_token, store_id, now)
     else:
         order, coupon = _online_order(principal, amount, coupon_code, store_id, now)
+    if expires_at is not None:
+        order.expires_at = expires_at
     if coupon is not None:
         _reserve_for(order, coupon, principal, now)  # inserts the order with the reservation
     else:

@@ -125,6 +125,7 @@ class TradeRequest:
     notify_url: str | None
     store_id: str
     payer: dict[str, Any]
+    time_expire: datetime | None
 
     @classmethod
     def read(cls, merchant: WechatMerchant, kind: str, body: dict[str, Any]) -> TradeRequest:
@@ -146,7 +147,22 @@ class TradeRequest:
             notify_url=fields.notify_url(body, required=kind != "codepay"),
             store_id=_store(merchant, body, h5=kind == "h5"),
             payer=fields.obj(body, "payer", required=kind in ("jsapi", "codepay")),
+            time_expire=_time_expire(body),
         )
+
+
+def _time_expire(body: dict[str, Any]) -> datetime | None:
+    """When the merchant wants the order closed (`time_expire`, RFC 3339): in the future."""
+    text = body.get("time_expire")
+    if text is None:
+        return None
+    try:
+        moment = protocol.parse_rfc3339(text)
+    except protocol.ProtocolError as error:
+        raise param_error("time_expire", "must be an RFC 3339 time") from error
+    if moment <= clock.now():
+        raise param_error("time_expire", "must be in the future")
+    return moment
 
 
 def pay(merchant: WechatMerchant, kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -234,11 +250,13 @@ def _place(merchant: WechatMerchant, wanted: TradeRequest, trade: WechatTrade) -
             merchant.appid, fields.required_text(payer, "openid", max_length=64)
         )
         trade.openid = payer["openid"]
-        order = checkout.place_order(shopper_principal(shopper_id), total, store_id=store_id)
+        order = checkout.place_order(
+            shopper_principal(shopper_id), total, store_id=store_id, expires_at=wanted.time_expire
+        )
         trade.order_id = order.id
         return
     principal = merchant_principal(merchant, store_id)
-    order = checkout.place_order(principal, total)
+    order = checkout.place_order(principal, total, expires_at=wanted.time_expire)
     trade.order_id = order.id
     if kind in AWAITING_SHOPPER:
         pending = payments.create_payment(

@@ -5,6 +5,7 @@ queries, closing and refunds; in certificate mode and in public-key mode."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 
 from tests.builders import MOCK_PAYING_SECONDS, Api, error_code
 from tests.wechatpay.conftest import register, sdk
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def code_pay(wxpay: WeChatPay, out_trade_no: str, total: int, auth_code: str) -> tuple[int, Any]:
@@ -242,3 +245,30 @@ def test_a_coupon_used_at_the_cashier_shows_in_promotion_detail_and_everywhere_a
     assert [(p["amount"], p["coupon_code"]) for p in statement["payments"]] == [
         (34900, coupon["code"])
     ]
+
+
+def test_an_order_closes_at_its_time_expire_on_the_sandbox_clock_and_a_past_one_is_refused(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    wxpay = sdk(register(api, "public_key"), tmp_path)
+    now = datetime.fromisoformat(api.clock(advance_seconds=0))
+    soon = (now + timedelta(seconds=60)).astimezone(CHINA).replace(microsecond=0).isoformat()
+    code, text = wxpay.pay(
+        description="GXG", out_trade_no="EXP20261207001", amount={"total": 9900}, time_expire=soon
+    )
+    assert code == 200, text
+    code_url = json.loads(text)["code_url"]
+    assert json.loads(wxpay.query(out_trade_no="EXP20261207001")[1])["trade_state"] == "NOTPAY"
+
+    api.clock(advance_seconds=61)
+    assert json.loads(wxpay.query(out_trade_no="EXP20261207001")[1])["trade_state"] == "CLOSED"
+    late = api.post(
+        "/wechatpay/code-url/pay", api.shopper()["api_key"], json={"code_url": code_url}
+    )
+    assert error_code(late) == "not_found"  # the lapsed payment waits for nobody
+
+    code, text = wxpay.pay(
+        description="GXG", out_trade_no="EXP20261207002", amount={"total": 9900}, time_expire=soon
+    )
+    assert (code, json.loads(text)["code"]) == (400, "PARAM_ERROR")
+    assert "time_expire" in json.loads(text)["message"]
