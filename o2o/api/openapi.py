@@ -488,7 +488,16 @@ OPERATIONS: dict[str, Doc] = {
         "`wx.requestPayment` (`appId`, `timeStamp`, `nonceStr`, `package` = `prepay_id=…`, "
         "`signType` RSA, `paySign` from the SDK's `sign()`); a paySign that does not verify with "
         "the merchant's public key is a validation_error. Only the shopper behind the trade's "
-        "`payer.openid` may pay it.",
+        "`payer.openid` may pay it. An APP trade is paid with the same fields, its `paySign` "
+        "the app's signature over `appid`, `timestamp`, `noncestr` and the bare prepay id; any "
+        "shopper may pay it.",
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
+    "getWechatCashier": Doc(
+        "What the mock cashier (/wallet/cashier) shows the shopper before they pay a JSAPI or "
+        "APP trade's `prepay_id`: the merchant, the description, the amounts and the trade's "
+        "state. A JSAPI trade is shown only to the shopper behind its `payer.openid`; anything "
+        "else is not_found.",
         errors=(ErrorCode.NOT_FOUND,),
     ),
     "getWechatOpenid": Doc(

@@ -115,6 +115,19 @@ class WechatPaymentSchema(Sent):
     )
 
 
+class CashierArgs(Strict):
+    prepay_id = fields.String(required=True, validate=validate.Length(min=3, max=64))
+
+
+class CashierSchema(WechatPaymentSchema):
+    prepay_id = fields.String()
+    trade_type = fields.String(metadata={"description": "`JSAPI` or `APP`."})
+    merchant_name = fields.String()
+    description = fields.String()
+    payable_amount = fields.Integer(metadata={"description": "What is left to pay, in fen."})
+    store_id = fields.String(allow_none=True)
+
+
 class OpenidArgs(Strict):
     appid = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
@@ -175,6 +188,16 @@ def pay_prepay(data: dict[str, Any]) -> Any:
     """Pay a JSAPI trade with what `wx.requestPayment` is given, or an APP trade with what the
     app hands WeChat; the `paySign` must verify with the merchant's public key."""
     return wechatpay.pay_prepay(current_principal(), data)
+
+
+@blp.route("/wechatpay/cashier", methods=["GET"])
+@blp.doc(operationId="getWechatCashier")
+@require(Role.SHOPPER)
+@blp.arguments(CashierArgs, location="query")
+@blp.response(200, CashierSchema)
+def get_cashier(args: dict[str, Any]) -> Any:
+    """What the mock cashier shows before the shopper pays a prepay_id."""
+    return wechatpay.cashier(current_principal(), args["prepay_id"])
 
 
 @blp.route("/wechatpay/openid", methods=["GET"])

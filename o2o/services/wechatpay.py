@@ -120,6 +120,25 @@ def pay_prepay(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
     return _paid(trades.pay_prepay(principal.shopper_id, prepay_id))
 
 
+def cashier(principal: Principal, prepay_id: str) -> dict[str, Any]:
+    """What the mock cashier shows the shopper before they pay a prepay_id."""
+    assert principal.shopper_id is not None
+    trade = trades.cashier_trade(principal.shopper_id, prepay_id)
+    merchant = db.session.get(WechatMerchant, trade.mchid)
+    assert merchant is not None
+    shown = {
+        "prepay_id": prepay_id,
+        "trade_type": trade.trade_type,
+        "merchant_name": merchant.name,
+        "description": trade.description,
+        "payable_amount": trade.order.payable_amount,
+        "store_id": trade.order.store_id,
+    }
+    shown.update(_paid(trade))
+    store.rollback()
+    return shown
+
+
 def openid(principal: Principal, appid: str) -> dict[str, str]:
     """The caller's openid under `appid`."""
     assert principal.shopper_id is not None

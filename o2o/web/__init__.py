@@ -87,6 +87,13 @@ def wallet_wechatpay(payment_id: str) -> Response:
     return _page("web/wallet.html", page="wallet", payment_id=payment_id, wechatpay=True)
 
 
+@blp.get("/wallet/cashier")
+def cashier() -> Response:
+    """The WeChat Pay sandbox's mock cashier: what `wx.requestPayment` (JSAPI) or the app's
+    WeChat SDK (APP) opens, its parameters in the query; the shopper confirms there."""
+    return _page("web/cashier.html", page="cashier")
+
+
 @blp.get("/web/static/<path:filename>")
 def static(filename: str) -> Response:
     """The pages' own scripts and stylesheet."""

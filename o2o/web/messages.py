@@ -8,6 +8,23 @@ LANGUAGES = ["zh-CN", "en"]
 WORDS: dict[str, tuple[str, str]] = {
     "till": ("Till", "收银台"),
     "wallet": ("Wallet", "卡包"),
+    "cashier": ("WeChat Pay cashier (sandbox)", "微信支付收银台（沙箱）"),
+    "merchant_name": ("Merchant", "商户"),
+    "description": ("Item", "商品"),
+    "cashier_bad_link": (
+        "This cashier link lacks the payment's parameters (appId, timeStamp, nonceStr, package, "
+        "signType, paySign).",
+        "收银台链接缺少支付参数（appId、timeStamp、nonceStr、package、signType、paySign）。",
+    ),
+    "SUCCESS": ("Paid", "已支付"),
+    "USERPAYING": (
+        "The payment is going through: see My orders for how it ends.",
+        "支付处理中：结果请看“我的订单”。",
+    ),
+    "PAYERROR": ("The payment failed.", "支付失败。"),
+    "NOTPAY": ("Not paid yet", "未支付"),
+    "CLOSED": ("This order is closed.", "订单已关闭。"),
+    "REFUND": ("Paid, then refunded", "已支付，已退款"),
     "switch": ("中文", "English"),
     "api_key": ("API key", "API 密钥"),
     "clerk_key_hint": ("The clerk key printed by o2o seed.", "o2o seed 打印的店员密钥。"),

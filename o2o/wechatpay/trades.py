@@ -521,6 +521,16 @@ def pay_prepay(shopper_id: str, prepay_id: str) -> WechatTrade:
     return trade
 
 
+def cashier_trade(shopper_id: str, prepay_id: str) -> WechatTrade:
+    """The trade the cashier shows this shopper: a JSAPI trade of theirs, or an APP trade that
+    waits for whoever pays; its state brought up to date."""
+    trade = prepaid_trade(prepay_id)
+    if trade.trade_type == "JSAPI" and trade.order.shopper_id != shopper_id:
+        raise O2OError(ErrorCode.NOT_FOUND, "No payment has this prepay_id.")
+    refresh(trade)
+    return trade
+
+
 def prepaid_trade(prepay_id: str) -> WechatTrade:
     trade = db.session.get(WechatTrade, prepay_id.removeprefix(PREPAY_PREFIX))
     if trade is None or trade.trade_type not in PREPAID or not prepay_id.startswith(PREPAY_PREFIX):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from wechatpayv3 import WeChatPay, WeChatPayType
@@ -107,3 +108,53 @@ def test_a_code_url_that_waits_for_the_password_says_so_and_settles_on_the_sandb
     assert trade_state(wxpay, "WALLET000003") == "USERPAYING"
     world.api.call("POST", "/sandbox/clock", body={"advance_seconds": 6})
     assert trade_state(wxpay, "WALLET000003") == "SUCCESS"
+
+
+def cashier_path(wxpay: WeChatPay, appid: str, prepay_id: str, **changed: str) -> str:
+    """The mock cashier's link with what the merchant's page hands wx.requestPayment."""
+    timestamp, nonce, package = (
+        "1765080000",
+        "CASHIER0NONCE0000000000000000000",
+        f"prepay_id={prepay_id}",
+    )
+    params = {
+        "appId": appid,
+        "timeStamp": timestamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": wxpay.sign([appid, timestamp, nonce, package]),
+        **changed,
+    }
+    return "/wallet/cashier?" + urlencode(params)
+
+
+def test_the_mock_cashier_checks_the_paysign_and_pays_a_jsapi_trade(
+    browser: Browser, base: str, world: World, wxpay: WeChatPay
+) -> None:
+    appid = "wx5555555555555555"
+    openid = world.api.call("GET", f"/wechatpay/openid?appid={appid}", world.shopper_key)["openid"]
+    code, text = wxpay.pay(
+        description="GXG 羊毛大衣",
+        out_trade_no="CASHIER00001",
+        amount={"total": 129900},
+        payer={"openid": openid},
+        pay_type=WeChatPayType.JSAPI,
+    )
+    assert code == 200, text
+    prepay_id = json.loads(text)["prepay_id"]
+
+    forged = cashier_path(wxpay, appid, prepay_id, nonceStr="F" * 32)
+    cashier = open_page(browser, base, forged, world.shopper_key, world.outside)
+    cashier.locator("#cashier-screen").wait_for(timeout=TIMEOUT)
+    details = cashier.locator("#cashier-details").inner_text()
+    for shown in ("GXG 杭州", "GXG 羊毛大衣", "¥1299.00"):
+        assert shown in details
+    cashier.get_by_role("button", name="Pay", exact=True).click()
+    cashier.locator("#message").get_by_text("paySign").wait_for(timeout=TIMEOUT)
+    assert trade_state(wxpay, "CASHIER00001") == "NOTPAY"
+
+    cashier.goto(base + cashier_path(wxpay, appid, prepay_id))
+    cashier.get_by_role("button", name="Pay", exact=True).click()
+    cashier.locator("#cashier-status").get_by_text("Paid").wait_for(timeout=TIMEOUT)
+    assert trade_state(wxpay, "CASHIER00001") == "SUCCESS"

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from o2o.web.messages import LANGUAGES, WORDS
 from tests.conftest import build_app
 
-PAGES = ["/till", "/wallet", "/wallet/pay/pay_123", "/wallet/wechatpay/pay_123"]
+PAGES = ["/till", "/wallet", "/wallet/pay/pay_123", "/wallet/wechatpay/pay_123", "/wallet/cashier"]
 
 
 @pytest.fixture(scope="module")

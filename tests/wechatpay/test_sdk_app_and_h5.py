@@ -106,3 +106,36 @@ def test_an_app_payment_of_a_magic_amount_fails_at_the_cashier_as_the_table_says
     assert paid.get_json()["trade_state"] == "PAYERROR"
     code, text = wxpay.query(out_trade_no="APP20261207002")
     assert json.loads(text)["trade_state"] == "PAYERROR"
+
+
+def test_the_cashier_shows_a_jsapi_trade_only_to_its_shopper_and_an_app_trade_to_anyone(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    appid = merchant.registered["appid"]
+    wxpay = sdk(merchant, tmp_path, WeChatPayType.JSAPI)
+    buyer, other = api.shopper(), api.shopper()
+    openid = api.get(f"/wechatpay/openid?appid={appid}", buyer["api_key"]).get_json()["openid"]
+    jsapi = wxpay.pay(
+        description="GXG 外套",
+        out_trade_no="CASH20261207001",
+        amount={"total": 59900},
+        payer={"openid": openid},
+    )[1]
+    app = wxpay.pay(
+        description="GXG 卫衣",
+        out_trade_no="CASH20261207002",
+        amount={"total": 29900},
+        pay_type=WeChatPayType.APP,
+    )[1]
+    jsapi_id, app_id = json.loads(jsapi)["prepay_id"], json.loads(app)["prepay_id"]
+
+    shown = api.get(f"/wechatpay/cashier?prepay_id={jsapi_id}", buyer["api_key"]).get_json()
+    assert (shown["merchant_name"], shown["description"]) == ("GXG 杭州", "GXG 外套")
+    assert (shown["payable_amount"], shown["trade_state"]) == (59900, "NOTPAY")
+    hidden = api.get(f"/wechatpay/cashier?prepay_id={jsapi_id}", other["api_key"])
+    assert error_code(hidden) == "not_found"
+    shown = api.get(f"/wechatpay/cashier?prepay_id={app_id}", other["api_key"]).get_json()
+    assert (shown["trade_type"], shown["payable_amount"]) == ("APP", 29900)
+    unknown = api.get("/wechatpay/cashier?prepay_id=wx123", buyer["api_key"])
+    assert error_code(unknown) == "not_found"

@@ -44,6 +44,11 @@ export class ApiError extends Error {
   explain() {
     const reasons = this.details.reasons || [];
     if (reasons.length) return reasons.map(word).join(" ");
+    if (this.code === "validation_error") {
+      // field → messages: the API's own words, naming the field
+      const fields = Object.entries(this.details).map(([name, said]) => `${name}: ${[].concat(said).join(" ")}`);
+      if (fields.length) return `${t.error} ${fields.join("; ")}`;
+    }
     return t[this.code] || `${t.error} ${this.message}`;
   }
 }
