@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -238,6 +240,109 @@ def _stop_on_signals(stop: Any) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
+@click.group("wechatpay")
+def wechatpay_group() -> None:
+    """The WeChat Pay APIv3 sandbox's tools: the zero-change route (docs/wechatpay.md)."""
+
+
+def _platform_ca() -> tuple[str, str]:
+    """The platform CA (private key, certificate) of the database `o2o run` serves, made there
+    on first use: the service's /v3/ and the tunnel share one platform identity."""
+    from o2o.extensions import db
+    from o2o.wechatpay import merchants
+
+    _require_schema()
+    platform = merchants.platform()
+    db.session.remove()  # nothing of the database is held while a tunnel serves
+    return platform.ca_private_key, platform.ca_certificate
+
+
+def _write_bundle(path: Path | None, ca_certificate: str) -> Path:
+    """The CA bundle, at `path` or in the instance folder."""
+    from flask import current_app
+
+    from o2o.wechatpay import tunnel
+
+    default = Path(current_app.instance_path) / "wechatpay-ca-bundle.pem"
+    return tunnel.write_ca_bundle(path or default, ca_certificate)
+
+
+BUNDLE_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+@wechatpay_group.command("ca-bundle")
+@with_appcontext
+@click.argument("path", type=BUNDLE_PATH, required=False)
+def ca_bundle_command(path: Path | None) -> None:
+    """Write the bundle for REQUESTS_CA_BUNDLE — certifi's public roots, then this database's
+    platform CA — to PATH (default: instance/wechatpay-ca-bundle.pem); print its export line."""
+    written = _write_bundle(path, _platform_ca()[1])
+    click.echo(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(written))}")
+
+
+@wechatpay_group.command("tunnel")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", default=8443, show_default=True, type=click.IntRange(0, 65535), help="Its port."
+)
+@click.option(
+    "--upstream",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="This service, as `o2o run` serves it.",
+)
+@click.option(
+    "--ca-bundle",
+    "bundle",
+    type=BUNDLE_PATH,
+    help="Where to write the CA bundle (default: instance/wechatpay-ca-bundle.pem).",
+)
+def tunnel_command(host: str, port: int, upstream: str, bundle: Path | None) -> None:
+    """Answer for api.mch.weixin.qq.com: an HTTPS proxy for WeChat Pay's API hosts only, its
+    TLS certificate signed by the platform CA, relaying the SDK's requests to the service
+    unchanged. A merchant's unchanged code reaches the sandbox with the two printed exports.
+    Stop with SIGTERM or Ctrl-C."""
+    from o2o.wechatpay import tunnel
+
+    try:
+        target = tunnel.Upstream.parse(upstream)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--upstream") from None
+    ca_key, ca_certificate = _platform_ca()
+    written = _write_bundle(bundle, ca_certificate)
+    certificates = tunnel.Certificates(ca_key, ca_certificate)
+    certificates.context()  # the first leaf now: a broken CA fails here, not at a connection
+    server = _listen(tunnel, (host, port), target, certificates)
+    stop = threading.Event()
+    _stop_on_signals(stop.set)
+    click.echo(f"export HTTPS_PROXY=http://{host}:{server.port}")
+    click.echo(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(written))}")
+    click.echo(
+        f"o2o wechatpay tunnel: answering for {', '.join(tunnel.HOSTS)} on {host}:{server.port}"
+        f", relaying to {target}. Give the merchant's shell the two lines above (NO_PROXY "
+        "must not match the host; an explicit proxy= in WeChatPay(...) wins over them). "
+        "Stop with SIGTERM or Ctrl-C.",
+        err=True,
+    )
+    tunnel.serve_until(server, stop)
+    click.echo("o2o wechatpay tunnel: stopped.", err=True)
+
+
+def _listen(tunnel: Any, address: tuple[str, int], target: Any, certificates: Any) -> Any:
+    """The tunnel's listening server; a clear error if the address is taken or not ours."""
+
+    def log(line: str) -> None:
+        click.echo(f"o2o wechatpay tunnel: {line}", err=True)
+
+    try:
+        return tunnel.TunnelServer(address, target, certificates, log)
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}"
+        ) from None
+
+
 def _embedded_loop_wanted(reload: bool | None) -> bool:
     """Whether this `o2o run` process serves requests (under the reloader, the child does; the
     watcher only restarts it) with O2O_EMBEDDED_WORKER on."""
@@ -274,3 +379,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(expire_coupons_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(wechatpay_group)

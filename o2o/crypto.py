@@ -9,7 +9,7 @@ import binascii
 import functools
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cryptography import x509
@@ -198,6 +198,37 @@ def issue_certificate(
     return _signed(
         ca_key, name, ca.subject, subject, serial, validity=validity, extensions=extensions
     )
+
+
+TLS_CLOCK_SKEW = timedelta(hours=1)  # a client whose clock is a little behind still accepts it
+
+
+def issue_tls_leaf(
+    ca_private_pem: str,
+    ca_cert_pem: str,
+    dns_names: Sequence[str],
+    *,
+    now: datetime,
+    lifetime: timedelta,
+) -> tuple[str, str]:
+    """A fresh key and a short-lived TLS server certificate for `dns_names`, signed by the CA:
+    (key PEM, certificate PEM). Valid from a little before `now` for `lifetime`, never past
+    the CA; a leaf, not a CA, with the names as SubjectAlternativeName and serverAuth."""
+    if not dns_names:
+        raise ValueError("a TLS certificate names at least one host")
+    key = generate_rsa_key()
+    not_after = min(now + lifetime, certificate_validity(ca_cert_pem)[1])
+    certificate = issue_certificate(
+        ca_private_pem,
+        ca_cert_pem,
+        public_key_pem(key),
+        dns_names[0],
+        random_serial(),
+        not_before=now - TLS_CLOCK_SKEW,
+        not_after=not_after,
+        dns_names=dns_names,
+    )
+    return key, certificate
 
 
 def certificate_serial_hex(cert_pem: str) -> str:

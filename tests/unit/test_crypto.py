@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -217,6 +218,34 @@ def test_naive_validity_bounds_are_refused(key: str) -> None:
 def test_a_garbled_certificate_is_a_bad_key(garbage: str) -> None:
     with pytest.raises(crypto.BadKey, match="not a PEM certificate"):
         crypto.certificate_serial_hex(garbage)
+
+
+def test_a_tls_leaf_for_the_tunnel_verifies_against_the_ca_names_the_hosts_and_is_no_ca(
+    key: str, ca: str
+) -> None:
+    hosts = (HOST, "api2.mch.weixin.qq.com")
+    leaf_key, leaf_pem = crypto.issue_tls_leaf(key, ca, hosts, now=NOW, lifetime=timedelta(days=1))
+    leaf = x509.load_pem_x509_certificate(leaf_pem.encode())
+
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.encode()))
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == list(hosts)
+    assert leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usages) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+    assert crypto.certificate_validity(leaf_pem) == (
+        NOW - timedelta(hours=1),
+        NOW + timedelta(days=1),
+    )
+    assert crypto.certificate_public_key_pem(leaf_pem) == crypto.public_key_pem(leaf_key)
+
+
+def test_a_tls_leaf_never_outlives_its_ca_and_names_at_least_one_host(key: str, ca: str) -> None:
+    _, leaf = crypto.issue_tls_leaf(key, ca, (HOST,), now=NOW, lifetime=10 * YEAR)
+
+    assert crypto.certificate_validity(leaf)[1] == crypto.certificate_validity(ca)[1]
+    with pytest.raises(ValueError, match="at least one host"):
+        crypto.issue_tls_leaf(key, ca, (), now=NOW, lifetime=YEAR)
 
 
 @pytest.fixture(scope="module")
