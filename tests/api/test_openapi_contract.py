@@ -45,7 +45,7 @@ OPERATION_IDS = {
     "listWebhookDeliveries", "redeliverEvent",
     # the WeChat Pay sandbox (its /v3/ protocol is WeChat's own, outside this spec)
     "createWechatMerchant", "listWechatMerchants", "getWechatPlatform", "payWechatCodeUrl",
-    "payWechatPrepay", "getWechatOpenid", "chooseWechatOutcome",
+    "payWechatPrepay", "getWechatOpenid", "chooseWechatOutcome", "sendWechatBusifavorCoupon",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock", "chooseWechatOutcome"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
