@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from o2o.api.base import UNSTORABLE, unstorable_text
 from o2o.wechatpay import protocol
 from o2o.wechatpay.errors import param_error
 
@@ -23,6 +24,8 @@ def obj(body: Any, name: str, *, required: bool = True) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise param_error(name, "must be an object")
+    if unstorable_text(value):
+        raise param_error(name, "must not contain NUL or a lone surrogate")
     return value
 
 
@@ -36,6 +39,8 @@ def text(
         return None
     if not isinstance(value, str) or not value.strip():
         raise param_error(name, "must be a non-empty string")
+    if UNSTORABLE.search(value):
+        raise param_error(name, "must not contain NUL or a lone surrogate")
     if len(value) > max_length:
         raise param_error(name, f"must be at most {max_length} characters")
     return value

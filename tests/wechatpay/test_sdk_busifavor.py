@@ -6,6 +6,7 @@ used, given back and deactivated through /v3/, with COUPON.SEND at the merchant'
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -396,3 +397,45 @@ def test_a_coupon_is_associated_with_one_order_at_a_time_and_disassociated_from_
     assert untied[0] == 200, untied[1]
     detail = json.loads(wxpay.marketing_busifavor_coupon_detail(code, user)[1])
     assert "associate_out_trade_no" not in detail
+
+
+def test_text_that_cannot_be_stored_is_a_param_error_and_never_a_stock(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    wxpay = sdk(merchant, tmp_path)
+    stock_id = create_stock(api, wxpay, merchant)
+    code = sent(api, stock_id, api.shopper(), merchant)
+    bodies = [
+        stock_fields(api, merchant, out_request_no="NUL1", stock_name="GXG\u0000"),
+        stock_fields(api, merchant, out_request_no="NUL2", comment="\ud800"),
+        stock_fields(api, merchant, out_request_no="NUL3", custom_entrance={"hall_id": "\ud800"}),
+    ]
+    for body in bodies:
+        answer = wxpay.marketing_busifavor_stock_create(**body)
+        assert (answer[0], json.loads(answer[1])["code"]) == (400, "PARAM_ERROR")
+    used = wxpay.marketing_busifavor_coupon_use(code + "\u0000", _at(api, 0), "USE0001")
+    assert (used[0], json.loads(used[1])["code"]) == (400, "PARAM_ERROR")
+    campaigns = api.listed("/campaigns", api.admin_key)
+    assert len(campaigns) == 1
+
+
+def test_one_coupon_used_by_several_requests_at_once_is_redeemed_once(
+    api: Api, pointed_here: str, mode: str, tmp_path: Path
+) -> None:
+    merchant = register(api, mode)
+    wxpay = sdk(merchant, tmp_path)
+    stock_id = create_stock(api, wxpay, merchant)
+    code = sent(api, stock_id, api.shopper(), merchant)
+    use_time = _at(api, 0)
+
+    def use(number: int) -> int:
+        status: int = wxpay.marketing_busifavor_coupon_use(code, use_time, f"RACE{number}")[0]
+        return status
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(use, range(4)))
+    assert statuses == [200, 400, 400, 400]
+    assert api.events(code) == ["claimed", "redeemed"]
+    campaign = api.get(f"/campaigns/{api.coupon_campaign(code)}", api.admin_key).get_json()
+    assert campaign["redeemed_count"] == 1
