@@ -33,8 +33,14 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"  # the seed's stores are in Hangzhou
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 # WeChat Pay notifications to a merchant's notify_url: WeChat's own schedule (24 h 4 min).
 DEFAULT_NOTIFY_SCHEDULE = "15s,15s,30s,3m,10m,20m,30m,30m,30m,60m,3h,3h,3h,6h,6h"
+# WeChat Pay merchant-coupon (商家券) notifications: retried every minute, eleven times.
+DEFAULT_COUPON_NOTIFY_SCHEDULE = ",".join(["60s"] * 11)
 # The settings holding a delivery channel's schedule: a comma list of waits, or a tuple of seconds.
-SCHEDULES = ("O2O_WEBHOOK_RETRY_SCHEDULE", "O2O_WECHATPAY_NOTIFY_SCHEDULE")
+SCHEDULES = (
+    "O2O_WEBHOOK_RETRY_SCHEDULE",
+    "O2O_WECHATPAY_NOTIFY_SCHEDULE",
+    "O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE",
+)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -161,6 +167,8 @@ def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # The same engine delivers WeChat Pay notifications, on WeChat's schedule.
         "O2O_WECHATPAY_NOTIFY_SCHEDULE": env.get("O2O_WECHATPAY_NOTIFY_SCHEDULE")
         or DEFAULT_NOTIFY_SCHEDULE,
+        "O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE": env.get("O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE")
+        or DEFAULT_COUPON_NOTIFY_SCHEDULE,
         # Loopback, private and link-local receivers, outside sandbox mode too.
         "O2O_WEBHOOK_ALLOW_PRIVATE": _truthy(env.get("O2O_WEBHOOK_ALLOW_PRIVATE")),
         # After a secret rotation, how long (service time) the old secret still signs too.

@@ -824,6 +824,49 @@ class WechatOutcome(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WechatStock(Base):
+    """A merchant coupon stock (商家券批次): a merchant's `stock_id` and the ordinary campaign of
+    this service behind it, with what WeChat shows of it that a campaign does not hold."""
+
+    __tablename__ = "wechat_stocks"
+    __table_args__ = (
+        UniqueConstraint("mchid", "out_request_no"),
+        Index("ix_wechat_stocks_mchid_created_at", "mchid", "created_at"),
+    )
+
+    stock_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    mchid: Mapped[str] = mapped_column(ForeignKey("wechat_merchants.mchid"))
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), unique=True)
+    out_request_no: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))  # the body it was created with
+    goods_name: Mapped[str] = mapped_column(String(64))
+    stock_type: Mapped[str] = mapped_column(String(16))
+    coupon_code_mode: Mapped[str] = mapped_column(String(20))
+    use_method: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(String(64))
+    display: Mapped[dict[str, Any]] = mapped_column(JSON)  # shown back as given, never read
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined", innerjoin=True)
+
+
+class WechatBusifavorRequest(Base):
+    """A merchant's request number of a merchant-coupon operation (use_request_no, …) and the
+    answer it got: the same number again gets the same answer, committed with the change."""
+
+    __tablename__ = "wechat_busifavor_requests"
+    __table_args__ = (UniqueConstraint("mchid", "kind", "request_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mchid: Mapped[str] = mapped_column(ForeignKey("wechat_merchants.mchid"))
+    kind: Mapped[str] = mapped_column(String(16))  # use, return, deactivate, associate, …
+    request_no: Mapped[str] = mapped_column(String(128))
+    subject: Mapped[str] = mapped_column(String(32), index=True)  # the coupon code or stock id
+    out_trade_no: Mapped[str | None] = mapped_column(String(32))  # associate / disassociate
+    answer: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, for hot-path statements that need no ORM bookkeeping."""
     return cast(Table, model.__table__)

@@ -42,6 +42,7 @@ class ClaimChannel(StrEnum):
     APP = "app"
     PUBLIC_ACCOUNT = "public_account"
     IN_STORE = "in_store"
+    MINI_PROGRAM = "mini_program"  # a WeChat Pay merchant coupon (商家券) sent in a mini-program
 
 
 class DiscountType(StrEnum):
@@ -228,6 +229,16 @@ COUPON_MOVES: dict[CouponEventType, tuple[tuple[CouponStatus, ...], CouponStatus
     CouponEventType.EXPIRED: ((CouponStatus.AVAILABLE,), CouponStatus.EXPIRED),
     # Not a reserved one: its order would hold a discount whose coupon is void.
     CouponEventType.VOIDED: ((CouponStatus.AVAILABLE,), CouponStatus.VOIDED),
+}
+
+# The moves a coupon makes outside any order, found by its code: a WeChat Pay merchant coupon
+# (商家券) used at the merchant's own till (coupons/use) and given back (coupons/return). The
+# same events as COUPON_MOVES, so history, stats and webhooks read them alike.
+COUPON_MOVES_OUTSIDE_ORDERS: dict[
+    CouponEventType, tuple[tuple[CouponStatus, ...], CouponStatus]
+] = {
+    CouponEventType.REDEEMED: ((CouponStatus.AVAILABLE,), CouponStatus.REDEEMED),
+    CouponEventType.RESTORED: COUPON_MOVES[CouponEventType.RESTORED],
 }
 
 # Which campaign status may follow which; `ended` is final.

@@ -12,6 +12,7 @@ import pytest
 from o2o.vocabulary import (
     CAMPAIGN_TRANSITIONS,
     COUPON_MOVES,
+    COUPON_MOVES_OUTSIDE_ORDERS,
     CampaignStatus,
     CouponStatus,
     ErrorCode,
@@ -132,7 +133,8 @@ def test_each_state_diagram_draws_every_status_of_its_enum_and_no_other(
 
 def test_the_coupon_diagram_draws_exactly_the_coupon_moves_after_the_claim() -> None:
     edges = transitions(state_diagrams()["CouponStatus"])
-    moves = {(start, end) for starts, end in COUPON_MOVES.values() for start in starts}
+    tables = (*COUPON_MOVES.values(), *COUPON_MOVES_OUTSIDE_ORDERS.values())
+    moves = {(start, end) for starts, end in tables for start in starts}
 
     assert edges == {(START, CouponStatus.AVAILABLE), *moves}
 

@@ -504,6 +504,21 @@ OPERATIONS: dict[str, Doc] = {
         "The caller's openid under `appid`: stable, derived from the shopper, and the one a "
         "merchant passes as `payer.openid`."
     ),
+    "sendWechatBusifavorCoupon": Doc(
+        "Sends one coupon of a WeChat Pay merchant coupon stock (商家券, made by the merchant's "
+        "`marketing_busifavor_stock_create`) to the user behind `openid`, as WeChat's "
+        "mini-program does: a claim of the stock's campaign with channel `mini_program`, within "
+        "its budget and per-user limit; the merchant's callback url then gets COUPON.SEND. A "
+        "shopper sends only to their own openid under the stock merchant's appid (another's is "
+        "forbidden); an admin to any known openid. An unknown stock or openid is not_found.",
+        errors=(
+            ErrorCode.NOT_FOUND,
+            ErrorCode.FORBIDDEN,
+            ErrorCode.CAMPAIGN_NOT_ACTIVE,
+            ErrorCode.CAMPAIGN_EXHAUSTED,
+            ErrorCode.PER_SHOPPER_LIMIT_REACHED,
+        ),
+    ),
     # -- sandbox
     "getSandboxClock": Doc(
         "Reads the sandbox clock, which every time rule of the service reads; the first read "

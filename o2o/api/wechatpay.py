@@ -1,6 +1,6 @@
 """WeChat Pay sandbox views: merchants (admin), what the shopper does in WeChat's client — paying
-a code_url, paying a prepay_id at the cashier, their openid — and outcomes chosen for the next
-payment. The /v3/ protocol itself is o2o/wechatpay/gateway.py."""
+a code_url, paying a prepay_id at the cashier, their openid, receiving a merchant coupon — and
+outcomes chosen for the next payment. The /v3/ protocol itself is o2o/wechatpay/gateway.py."""
 
 from __future__ import annotations
 
@@ -137,6 +137,26 @@ class OpenidSchema(Sent):
     openid = fields.String()
 
 
+class BusifavorSendSchema(Strict):
+    stock_id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{1,20}$"),
+        metadata={"description": "The stock's id, as stock create answered it."},
+    )
+    openid = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The user's openid under the stock merchant's appid."},
+    )
+
+
+class BusifavorSentSchema(Sent):
+    coupon_code = fields.String(metadata={"description": "This service's coupon code."})
+    stock_id = fields.String()
+    openid = fields.String()
+    send_time = Timestamp()
+
+
 @blp.route("/wechatpay/merchants", methods=["POST"])
 @blp.doc(operationId="createWechatMerchant")
 @require(Role.ADMIN)
@@ -208,3 +228,14 @@ def get_cashier(args: dict[str, Any]) -> Any:
 def get_openid(args: dict[str, Any]) -> Any:
     """The caller's openid under an appid: stable, as a merchant's mini-program would get it."""
     return wechatpay.openid(current_principal(), args["appid"])
+
+
+@blp.route("/wechatpay/busifavor/send", methods=["POST"])
+@blp.doc(operationId="sendWechatBusifavorCoupon")
+@require(Role.ADMIN, Role.SHOPPER)
+@blp.arguments(BusifavorSendSchema)
+@idempotent
+@blp.response(201, BusifavorSentSchema)
+def send_busifavor_coupon(data: dict[str, Any]) -> Any:
+    """Send one coupon of a merchant coupon stock to a user, as WeChat's mini-program would."""
+    return wechatpay.send_coupon(current_principal(), data["stock_id"], data["openid"])

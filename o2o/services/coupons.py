@@ -1,4 +1,5 @@
-"""Reading coupons, their history, and minting their QR tokens; voiding one."""
+"""Reading coupons, their history, and minting their QR tokens; voiding one; using one, and
+giving it back, outside any order (a WeChat Pay merchant coupon at the merchant's own till)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ from o2o.services.orders import expire_if_lapsed
 from o2o.services.pagination import Page, paginate
 from o2o.store import acted_by
 from o2o.tokens import normalize_code, sign_qr_token
-from o2o.vocabulary import COUPON_MOVES, CouponEventType, CouponStatus, ErrorCode, EventType, Role
+from o2o.vocabulary import (
+    COUPON_MOVES,
+    COUPON_MOVES_OUTSIDE_ORDERS,
+    Channel,
+    CouponEventType,
+    CouponStatus,
+    ErrorCode,
+    EventType,
+    Reason,
+    Role,
+)
 
 SHOWABLE = (CouponStatus.AVAILABLE, CouponStatus.RESERVED)
 
@@ -124,3 +135,79 @@ def _void(code: str, now: datetime, reason: str | None) -> bool:
         .execution_options(synchronize_session=False)
     )
     return voided.rowcount == 1
+
+
+# What a use outside an order checks: the coupon's own rules. A store, a channel and a minimum
+# spend are an order's, and there is none.
+_OWN_RULES = (
+    Reason.COUPON_EXPIRED,
+    Reason.COUPON_NOT_AVAILABLE,
+    Reason.COUPON_NOT_YET_VALID,
+    Reason.CAMPAIGN_NOT_ACTIVE,
+)
+_REDEMPTION = ("redeemed_at", "store_id", "redeemed_by", "redeemed_flow")
+
+
+def redeem_outside_order(principal: Principal, raw_code: str) -> Coupon:
+    """Use an available coupon with no order of this service (WeChat Pay's coupons/use): its
+    `redeemed` history row and event, and its campaign's redeemed_count, as at a checkout; 409
+    coupon_not_available, with the reasons, when its own rules forbid it now."""
+    coupon = find_coupon(principal, raw_code)
+    now = clock.now()
+    blockers = coupon.use_blockers(
+        amount=coupon.campaign.min_spend, store_id=None, channel=Channel.IN_STORE, now=now
+    )
+    reasons = [reason for reason in blockers if reason in _OWN_RULES]
+    if reasons:
+        raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, details={"reasons": reasons})
+    used = {"redeemed_at": now, "redeemed_by": principal.actor_id}
+    return _move_outside_order(principal, coupon, CouponEventType.REDEEMED, now, used)
+
+
+def restore_outside_order(principal: Principal, raw_code: str) -> Coupon:
+    """Give back a coupon used outside an order (WeChat Pay's coupons/return): `restored`, as a
+    full refund restores one; a coupon an order spent comes back by refunding the order."""
+    coupon = find_coupon(principal, raw_code)
+    if coupon.status != CouponStatus.REDEEMED or coupon.order_id is not None:
+        raise O2OError(
+            ErrorCode.COUPON_NOT_AVAILABLE,
+            "Only a coupon used outside an order can be given back: refund its order instead."
+            if coupon.order_id is not None
+            else f"This coupon is {coupon.effective_status(clock.now())}, not used.",
+        )
+    cleared = dict.fromkeys(_REDEMPTION)
+    return _move_outside_order(principal, coupon, CouponEventType.RESTORED, clock.now(), cleared)
+
+
+def _move_outside_order(
+    principal: Principal, coupon: Coupon, event: CouponEventType, now: datetime, values: Any
+) -> Coupon:
+    """The move (COUPON_MOVES_OUTSIDE_ORDERS) by one conditional UPDATE of the coupon with no
+    order, with its history row, its campaign's counter and its event; then commit."""
+    starts, ends = COUPON_MOVES_OUTSIDE_ORDERS[event]
+    where = [Coupon.code == coupon.code, Coupon.status.in_(starts), Coupon.order_id.is_(None)]
+    if event == CouponEventType.REDEEMED:
+        where.append(Coupon.valid_until > now)
+    moved: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Coupon)
+        .where(*where)
+        .values(status=ends, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # moved by a concurrent request since it was read
+        store.rollback()
+        raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just moved: read it again.")
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == coupon.campaign_id)
+        .values(
+            redeemed_count=Campaign.redeemed_count + (1 if ends == CouponStatus.REDEEMED else -1)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(CouponEvent(coupon_code=coupon.code, type=event, at=now, **acted_by(principal)))
+    db.session.refresh(coupon)
+    db.session.refresh(coupon.campaign)
+    events.record(EventType(f"coupon.{event}"), coupon, at=now)
+    store.commit()
+    return coupon

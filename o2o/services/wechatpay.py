@@ -1,5 +1,6 @@
 """The WeChat Pay sandbox's use cases outside /v3/: registering merchants, and what a shopper
-does in WeChat's client (paying a code_url or a prepay_id, reading their openid)."""
+does in WeChat's client (paying a code_url or a prepay_id, reading their openid, receiving a
+merchant coupon in a mini-program)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from o2o.errors import O2OError, field_error
 from o2o.extensions import db
 from o2o.models import WechatMerchant, WechatOutcome, WechatTrade
 from o2o.principal import Principal
-from o2o.vocabulary import ErrorCode
-from o2o.wechatpay import merchants, protocol, trades
+from o2o.services import claims
+from o2o.vocabulary import ClaimChannel, ErrorCode, Role
+from o2o.wechatpay import busifavor, merchants, protocol, trades
+from o2o.wechatpay.errors import WechatError
 from o2o.wechatpay.merchants import Platform
 
 
@@ -157,3 +160,33 @@ def choose_outcome(mchid: str, out_trade_no: str | None, outcome: str) -> Wechat
     db.session.add(chosen)
     store.commit()
     return chosen
+
+
+def send_coupon(principal: Principal, stock_id: str, openid: str) -> dict[str, Any]:
+    """Send (发券) one coupon of a stock to the user behind `openid`, as WeChat's mini-program
+    does: a claim through this service's claim path, channel mini_program. A shopper may send
+    only to their own openid under the stock merchant's appid; an admin to anyone's."""
+    stock = busifavor.stock(stock_id)
+    merchant = merchants.find_merchant(stock.mchid) if stock is not None else None
+    if stock is None or merchant is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No merchant coupon stock has this stock_id.")
+    if principal.role == Role.SHOPPER:
+        assert principal.shopper_id is not None
+        if trades.openid_for(merchant.appid, principal.shopper_id) != openid:
+            raise O2OError(ErrorCode.FORBIDDEN, "This openid is not yours under this appid.")
+        shopper_id = principal.shopper_id
+    else:
+        try:
+            shopper_id = trades.shopper_of(merchant.appid, openid)
+        except WechatError as error:
+            raise O2OError(
+                ErrorCode.NOT_FOUND, "No shopper has this openid under the stock's appid."
+            ) from error
+    shopper = trades.shopper_principal(shopper_id)
+    coupon = claims.claim_coupon(shopper, stock.campaign_id, ClaimChannel.MINI_PROGRAM)
+    return {
+        "coupon_code": coupon.code,
+        "stock_id": stock_id,
+        "openid": openid,
+        "send_time": coupon.claimed_at,
+    }

@@ -21,7 +21,7 @@ from o2o import clock, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import WechatMerchant, WechatNonce
-from o2o.wechatpay import merchants, protocol, refunds, trades
+from o2o.wechatpay import busifavor, busifavor_coupons, merchants, protocol, refunds, trades
 from o2o.wechatpay.errors import WechatError
 
 blp = Blueprint("wechatpay_v3", __name__, url_prefix="/v3")
@@ -218,6 +218,111 @@ def query_refund(
     merchant: WechatMerchant, body: dict[str, Any], out_refund_no: str
 ) -> tuple[int, dict[str, Any]]:
     return 200, refunds.query(merchant, out_refund_no)
+
+
+# -- merchant coupons (商家券): o2o/wechatpay/busifavor.py and busifavor_coupons.py
+
+BUSIFAVOR = "/marketing/busifavor"
+
+
+@route(f"{BUSIFAVOR}/stocks", ("POST",))
+def busifavor_create_stock(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor.create_stock(merchant, body)
+
+
+@route(f"{BUSIFAVOR}/stocks/<stock_id>", ("GET",))
+def busifavor_query_stock(
+    merchant: WechatMerchant, body: dict[str, Any], stock_id: str
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor.query_stock(merchant, stock_id)
+
+
+@route(f"{BUSIFAVOR}/stocks/<stock_id>", ("PATCH",))
+def busifavor_modify_stock(
+    merchant: WechatMerchant, body: dict[str, Any], stock_id: str
+) -> tuple[int, None]:
+    busifavor.modify_stock(merchant, stock_id, body)
+    return 204, None
+
+
+@route(f"{BUSIFAVOR}/stocks/<stock_id>/budget", ("PATCH",))
+def busifavor_stock_budget(
+    merchant: WechatMerchant, body: dict[str, Any], stock_id: str
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor.change_budget(merchant, stock_id, body)
+
+
+@route(f"{BUSIFAVOR}/stocks/<stock_id>/couponcodes", ("POST",))
+def busifavor_upload_codes(
+    merchant: WechatMerchant, body: dict[str, Any], stock_id: str
+) -> tuple[int, None]:
+    busifavor.find_stock(merchant, stock_id)
+    raise WechatError(
+        "NOT_SUPPORTED",
+        "Uploading coupon codes is not supported: the sandbox's stocks are WECHATPAY_MODE, their "
+        "codes this service's own (docs/wechatpay.md).",
+    )
+
+
+@route(f"{BUSIFAVOR}/users/<openid>/coupons", ("GET",))
+def busifavor_user_coupons(
+    merchant: WechatMerchant, body: dict[str, Any], openid: str
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.list_user_coupons(merchant, openid, request.args)
+
+
+@route(f"{BUSIFAVOR}/users/<openid>/coupons/<coupon_code>/appids/<appid>", ("GET",))
+def busifavor_coupon_detail(
+    merchant: WechatMerchant, body: dict[str, Any], openid: str, coupon_code: str, appid: str
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.coupon_detail(merchant, openid, coupon_code, appid)
+
+
+@route(f"{BUSIFAVOR}/coupons/use", ("POST",))
+def busifavor_use(merchant: WechatMerchant, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.use(merchant, body)
+
+
+@route(f"{BUSIFAVOR}/coupons/return", ("POST",))
+def busifavor_return(merchant: WechatMerchant, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.give_back(merchant, body)
+
+
+@route(f"{BUSIFAVOR}/coupons/deactivate", ("POST",))
+def busifavor_deactivate(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.deactivate(merchant, body)
+
+
+@route(f"{BUSIFAVOR}/coupons/associate", ("POST",))
+def busifavor_associate(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.associate(merchant, body, tie=True)
+
+
+@route(f"{BUSIFAVOR}/coupons/disassociate", ("POST",))
+def busifavor_disassociate(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor_coupons.associate(merchant, body, tie=False)
+
+
+@route(f"{BUSIFAVOR}/callbacks", ("POST",))
+def busifavor_set_callback(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor.set_callback(merchant, body)
+
+
+@route(f"{BUSIFAVOR}/callbacks", ("GET",))
+def busifavor_query_callback(
+    merchant: WechatMerchant, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return 200, busifavor.query_callback(merchant, request.args.get("mchid"))
 
 
 @route("/<path:rest>", ("GET", "POST", "PUT", "PATCH", "DELETE"))

@@ -3,6 +3,9 @@
 TRANSACTION.SUCCESS and REFUND.SUCCESS notifications, their resource AES-256-GCM-encrypted
 under the merchant's APIv3 key; each attempt is signed with the platform key (the serial of the
 merchant's mode) and retried on WeChat's schedule (O2O_WECHATPAY_NOTIFY_SCHEDULE) until a 2xx.
+The merchant-coupon notification COUPON.SEND (a coupon of a stock claimed) goes to the
+merchant's busifavor callback url as the `wechatpay_coupon` channel, signed the same way and
+retried on its own schedule (O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE).
 """
 
 from __future__ import annotations
@@ -16,18 +19,24 @@ from sqlalchemy import select
 from o2o import clock
 from o2o.events import channels
 from o2o.extensions import db
-from o2o.models import Event, WechatRefund, WechatTrade
-from o2o.vocabulary import EventType
-from o2o.wechatpay import merchants, protocol, refunds, trades
+from o2o.models import Coupon, Event, WechatRefund, WechatStock, WechatTrade
+from o2o.vocabulary import ClaimChannel, EventType
+from o2o.wechatpay import busifavor_coupons, merchants, protocol, refunds, trades
 
 CHANNEL = "wechatpay"
 SCHEDULE = "O2O_WECHATPAY_NOTIFY_SCHEDULE"
+COUPON_CHANNEL = "wechatpay_coupon"
+COUPON_SCHEDULE = "O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE"
+SEND_CHANNELS = {ClaimChannel.MINI_PROGRAM: "BUSICOUPON_SEND_CHANNEL_MINIAPP"}
 
 
 def init_app(app: Flask) -> None:
     """Make WeChat Pay notifications a delivery channel of `app`, with their fanout."""
     channels.register_channel(CHANNEL, channels.DeliveryChannel(_headers, SCHEDULE), app)
     channels.register_fanout(fanout, app)
+    coupon_channel = channels.DeliveryChannel(_headers, COUPON_SCHEDULE)
+    channels.register_channel(COUPON_CHANNEL, coupon_channel, app)
+    channels.register_fanout(coupon_fanout, app)
 
 
 def _headers(claim: channels.Claim) -> dict[str, str]:
@@ -103,6 +112,43 @@ def refund_resource(row: WechatRefund) -> dict[str, Any]:
         "user_received_account": shown["user_received_account"],
         "amount": {key: amount[key] for key in ("total", "refund", "payer_total", "payer_refund")},
     }
+
+
+def coupon_fanout(event: Event) -> list[channels.DeliverySpec]:
+    """COUPON.SEND, when a coupon of a stock is claimed and its merchant set a callback url."""
+    if event.type != EventType.COUPON_CLAIMED:
+        return []
+    coupon = db.session.get(Coupon, event.object_id)
+    if coupon is None:
+        return []
+    stock = db.session.scalars(
+        select(WechatStock).where(WechatStock.campaign_id == coupon.campaign_id)
+    ).first()
+    merchant = merchants.find_merchant(stock.mchid) if stock is not None else None
+    if stock is None or merchant is None or not merchant.coupon_notify_url:
+        return []
+    resource: dict[str, Any] = {
+        "event_type": "EVENT_TYPE_BUSICOUPON_SEND",
+        "coupon_code": coupon.code,
+        "stock_id": stock.stock_id,
+        "send_time": protocol.rfc3339(coupon.claimed_at),
+        "openid": busifavor_coupons.openid_of(merchant.appid, coupon.shopper_id),
+        "send_channel": SEND_CHANNELS.get(
+            ClaimChannel(coupon.claim_channel), "BUSICOUPON_SEND_CHANNEL_API"
+        ),
+        "send_merchant": merchant.mchid,
+        "attach_info": {},
+    }
+    spec = _notification(
+        merchant.mchid,
+        merchant.coupon_notify_url,
+        event,
+        event_type="COUPON.SEND",
+        summary="商家券用户领券通知",
+        original_type="coupon",
+        resource=resource,
+    )
+    return [channels.DeliverySpec(COUPON_CHANNEL, spec.url, spec.body, spec.owner)]
 
 
 def _notification(

@@ -283,6 +283,43 @@ def cashier_payment(w: World) -> Call:
     return Call("POST", "/wechatpay/cashier/pay", w.shopper_key, body)
 
 
+def busifavor_send(w: World) -> Call:
+    """A coupon of a fresh merchant coupon stock, sent to the world's shopper."""
+    from o2o import clock
+    from o2o.extensions import db
+    from o2o.models import WechatMerchant
+    from o2o.wechatpay import busifavor, protocol
+
+    registered = wechat_merchant(w)
+    appid = registered["appid"]
+    openid = w.api.get(f"/wechatpay/openid?appid={appid}", w.shopper_key).get_json()["openid"]
+    with w.api.client.application.app_context():
+        merchant = db.session.get(WechatMerchant, registered["mchid"])
+        assert merchant is not None
+        now = clock.now()
+        available = {
+            "available_begin_time": protocol.rfc3339(now),
+            "available_end_time": protocol.rfc3339(now + timedelta(days=30)),
+        }
+        body = {
+            "stock_name": "GXG",
+            "belong_merchant": merchant.mchid,
+            "goods_name": "GXG",
+            "stock_type": "NORMAL",
+            "coupon_use_rule": {
+                "coupon_available_time": available,
+                "fixed_normal_coupon": {"discount_amount": 5000, "transaction_minimum": 30000},
+                "use_method": "OFF_LINE",
+            },
+            "stock_send_rule": {"max_coupons": 100, "max_coupons_per_user": 5},
+            "out_request_no": "S" + uuid.uuid4().hex[:20],
+            "coupon_code_mode": "WECHATPAY_MODE",
+        }
+        stock_id = busifavor.create_stock(merchant, body)["stock_id"]
+    body = {"stock_id": stock_id, "openid": openid}
+    return Call("POST", "/wechatpay/busifavor/send", w.shopper_key, body)
+
+
 def chosen_outcome(w: World) -> Call:
     body = {"mchid": wechat_merchant(w)["mchid"], "out_trade_no": "T0000001", "outcome": "declined"}
     return Call("POST", "/sandbox/outcomes", ADMIN_KEY, body)
@@ -389,6 +426,7 @@ BASES: dict[tuple[str, str], list[Base]] = {
     ("POST", f"{API}/wechatpay/code-url/pay"): [code_url_payment],
     ("POST", f"{API}/wechatpay/cashier/pay"): [cashier_payment],
     ("POST", f"{API}/sandbox/outcomes"): [chosen_outcome],
+    ("POST", f"{API}/wechatpay/busifavor/send"): [busifavor_send],
 }
 
 

@@ -46,6 +46,7 @@ OPERATION_IDS = {
     # the WeChat Pay sandbox (its /v3/ protocol is WeChat's own, outside this spec)
     "createWechatMerchant", "listWechatMerchants", "getWechatPlatform", "payWechatCodeUrl",
     "payWechatPrepay", "getWechatCashier", "getWechatOpenid", "chooseWechatOutcome",
+    "sendWechatBusifavorCoupon",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock", "chooseWechatOutcome"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
