@@ -493,6 +493,14 @@ OPERATIONS: dict[str, Doc] = {
         "shopper may pay it.",
         errors=(ErrorCode.NOT_FOUND,),
     ),
+    "listWechatNotifications": Doc(
+        "The notifications this service sent, or will send, to a merchant — TRANSACTION.SUCCESS, "
+        "REFUND.*, COUPON.SEND — newest first, each with its attempts (status code, time, the "
+        "first 1 KiB of the answer) from the one delivery log the webhooks use, and its body "
+        "exactly as sent. `status` filters: pending, succeeded, failed. An unknown mchid is "
+        "not_found.",
+        errors=(ErrorCode.NOT_FOUND,),
+    ),
     "getWechatCashier": Doc(
         "What the mock cashier (/wallet/cashier) shows the shopper before they pay a JSAPI or "
         "APP trade's `prepay_id`: the merchant, the description, the amounts and the trade's "

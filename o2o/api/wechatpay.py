@@ -4,6 +4,7 @@ outcomes chosen for the next payment. The /v3/ protocol itself is o2o/wechatpay/
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from marshmallow import fields, validate
@@ -11,7 +12,8 @@ from marshmallow import fields, validate
 from o2o.api.auth import current_principal, require
 from o2o.api.base import Blueprint
 from o2o.api.idempotency import idempotent
-from o2o.api.schemas import Choice, Sent, Strict, Text, Timestamp
+from o2o.api.schemas import Choice, Sent, Strict, Text, Timestamp, page_of
+from o2o.api.webhooks import DeliveryListArgs, WebhookDeliverySchema
 from o2o.services import wechatpay
 from o2o.vocabulary import Role
 
@@ -115,6 +117,26 @@ class WechatPaymentSchema(Sent):
     )
 
 
+class NotificationSchema(WebhookDeliverySchema):
+    channel = fields.String(
+        metadata={"description": "`wechatpay` (payments, refunds) or `wechatpay_coupon` (商家券)."}
+    )
+    url = fields.String(metadata={"description": "The merchant's notify_url or callback url."})
+    notification_type = fields.Function(
+        lambda delivery: json.loads(delivery.body).get("event_type"),
+        metadata={
+            "type": "string",
+            "description": "WeChat's `event_type`: `TRANSACTION.SUCCESS`, `COUPON.SEND`…",
+        },
+    )
+    body = fields.String(
+        metadata={
+            "description": "The notification exactly as sent (its resource encrypted): what the "
+            "SDK's `callback()` is given, with the signature headers of each attempt."
+        }
+    )
+
+
 class CashierArgs(Strict):
     prepay_id = fields.String(required=True, validate=validate.Length(min=3, max=64))
 
@@ -175,6 +197,17 @@ def create_merchant(data: dict[str, Any]) -> Any:
 def list_merchants() -> Any:
     """List the WeChat Pay merchants, oldest first (no secrets)."""
     return {"items": wechatpay.list_merchants()}
+
+
+@blp.route("/wechatpay/merchants/<mchid>/notifications", methods=["GET"])
+@blp.doc(operationId="listWechatNotifications")
+@require(Role.ADMIN)
+@blp.arguments(DeliveryListArgs, location="query")
+@blp.response(200, page_of(NotificationSchema))
+def list_notifications(args: dict[str, Any], mchid: str) -> Any:
+    """List the notifications to a merchant with their attempts, newest first."""
+    status = args.get("status")
+    return wechatpay.list_notifications(mchid, status, args["limit"], args.get("cursor"))
 
 
 @blp.route("/wechatpay/platform", methods=["GET"])

@@ -7,14 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from o2o import clock, store
 from o2o.errors import O2OError, field_error
 from o2o.extensions import db
-from o2o.models import WechatMerchant, WechatOutcome, WechatTrade
+from o2o.models import WebhookDelivery, WechatMerchant, WechatOutcome, WechatTrade
 from o2o.principal import Principal
 from o2o.services import claims
+from o2o.services.pagination import Page, paginate
 from o2o.vocabulary import ClaimChannel, ErrorCode, Role
-from o2o.wechatpay import busifavor, merchants, protocol, trades
+from o2o.wechatpay import busifavor, merchants, notifications, protocol, trades
 from o2o.wechatpay.errors import WechatError
 from o2o.wechatpay.merchants import Platform
 
@@ -148,6 +151,24 @@ def openid(principal: Principal, appid: str) -> dict[str, str]:
     found = trades.openid_for(appid, principal.shopper_id)
     store.commit()
     return {"appid": appid, "openid": found}
+
+
+NOTIFICATION_CHANNELS = (notifications.CHANNEL, notifications.COUPON_CHANNEL)
+
+
+def list_notifications(
+    mchid: str, status: str | None, limit: int, cursor: str | None
+) -> Page[WebhookDelivery]:
+    """The notifications sent (or to be sent) to a merchant — payments, refunds, merchant
+    coupons — with their attempts, newest first, from the one delivery log; `status` filters."""
+    if merchants.find_merchant(mchid) is None:
+        raise O2OError(ErrorCode.NOT_FOUND, "No WeChat Pay merchant has this mchid.")
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.channel.in_(NOTIFICATION_CHANNELS), WebhookDelivery.owner == mchid
+    )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    return paginate(query, WebhookDelivery.created_at, WebhookDelivery.id, limit, cursor)
 
 
 def choose_outcome(mchid: str, out_trade_no: str | None, outcome: str) -> WechatOutcome:

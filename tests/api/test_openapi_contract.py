@@ -46,7 +46,7 @@ OPERATION_IDS = {
     # the WeChat Pay sandbox (its /v3/ protocol is WeChat's own, outside this spec)
     "createWechatMerchant", "listWechatMerchants", "getWechatPlatform", "payWechatCodeUrl",
     "payWechatPrepay", "getWechatCashier", "getWechatOpenid", "chooseWechatOutcome",
-    "sendWechatBusifavorCoupon",
+    "sendWechatBusifavorCoupon", "listWechatNotifications",
 }  # fmt: skip
 SANDBOX = {"getSandboxClock", "setSandboxClock", "chooseWechatOutcome"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}

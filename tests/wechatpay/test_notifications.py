@@ -5,47 +5,13 @@ engine, and retried on WeChat's schedule on the sandbox clock while the merchant
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-from flask import Flask, request
-from werkzeug.serving import make_server
+from flask import Flask
 
 from tests.builders import Api, deliver
-from tests.wechatpay.conftest import register, sdk
-
-
-@dataclass
-class NotifyUrl:
-    """A merchant's notify_url on 127.0.0.1: what it received, and the status it answers."""
-
-    url: str
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    status: int = 200
-
-
-@pytest.fixture
-def notify_url() -> Iterator[NotifyUrl]:
-    receiver = Flask("merchant")
-    server = make_server("127.0.0.1", 0, receiver, threaded=True)
-    found = NotifyUrl(f"http://127.0.0.1:{server.server_port}/wechatpay/notify")
-
-    @receiver.post("/wechatpay/notify")
-    def notify() -> Any:
-        found.received.append((dict(request.headers), request.get_data()))
-        return "", found.status
-
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield found
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+from tests.wechatpay.conftest import NotifyUrl, register, sdk
 
 
 def _paid_native(api: Api, wxpay: Any, out_trade_no: str) -> None:

@@ -16,8 +16,7 @@ from wechatpayv3 import WeChatPay
 
 from o2o.wechatpay import protocol
 from tests.builders import Api, deliver, error_code
-from tests.wechatpay.conftest import Merchant, register, sdk
-from tests.wechatpay.test_notifications import NotifyUrl, notify_url  # noqa: F401
+from tests.wechatpay.conftest import Merchant, NotifyUrl, register, sdk
 
 
 def _at(api: Api, days: float) -> str:
@@ -289,7 +288,7 @@ def test_coupon_send_reaches_the_callback_url_and_the_sdk_decrypts_it(
     pointed_here: str,
     mode: str,
     tmp_path: Path,
-    notify_url: NotifyUrl,  # noqa: F811
+    notify_url: NotifyUrl,
 ) -> None:
     merchant = register(api, mode)
     wxpay = sdk(merchant, tmp_path)
@@ -327,7 +326,7 @@ def test_a_coupon_send_answered_with_500_is_retried_every_minute_on_the_sandbox_
     app: Flask,
     pointed_here: str,
     tmp_path: Path,
-    notify_url: NotifyUrl,  # noqa: F811
+    notify_url: NotifyUrl,
 ) -> None:
     merchant = register(api, "public_key")
     wxpay = sdk(merchant, tmp_path)
