@@ -22,7 +22,7 @@ from o2o.extensions import db
 from o2o.models import Order
 from o2o.store import blocks, postgres, sqlite, transactions
 from o2o.store.params import CodeSpend, CouponMove, EventIds, OrderPayment, Paid, acted_by, row_of
-from o2o.store.transactions import Guard, commit, guarded, rollback
+from o2o.store.transactions import Guard, commit, guarded, one_unit, rollback
 from o2o.vocabulary import EventType, ObjectType, Role
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "acted_by",
     "commit",
     "guarded",
+    "one_unit",
     "rollback",
     "row_of",
 ]

@@ -119,3 +119,41 @@ def guarded() -> Iterator[Guard]:
         yield guard
     finally:
         db.session.info.pop(_GUARD, None)
+
+
+@contextmanager
+def one_unit() -> Iterator[None]:
+    """The block's use cases as one unit of work: all of it is kept, or none of it. On its own
+    it is one transaction; inside a guarded request it is a savepoint of the guard's, so that
+    a failure undoes the whole block (and only the block) and the request's key and stored
+    response still commit together."""
+    guard = _guard()
+    if guard is None:
+        with guarded() as own:
+            try:
+                yield
+            except BaseException:
+                own.abandon()
+                raise
+            own.commit()
+        return
+    guard.keep()  # the request's work so far stays; the unit starts a savepoint of its own
+    depth = len(guard.savepoints)
+    guard.open_if_wanted()
+    try:
+        yield
+    except BaseException:
+        _undo_to(guard, depth)
+        raise
+    guard.keep()
+
+
+def _undo_to(guard: Guard, depth: int) -> None:
+    """Roll back to the savepoint at `depth` (the unit's), unless a use case inside already
+    undid it; forget the savepoints it held."""
+    if len(guard.savepoints) > depth:
+        unit = guard.savepoints[depth]
+        del guard.savepoints[depth:]
+        if unit.is_active:
+            unit.rollback()
+    guard.wanted = True

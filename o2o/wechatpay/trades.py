@@ -85,13 +85,8 @@ TRADE_STATE_DESC = {
 @contextmanager
 def one_transaction() -> Iterator[None]:
     """The block's use cases as one transaction: all of it is kept, or none."""
-    with store.guarded() as guard:
-        try:
-            yield
-        except BaseException:
-            guard.abandon()
-            raise
-        guard.commit()
+    with store.one_unit():
+        yield
 
 
 def merchant_principal(merchant: WechatMerchant, store_id: str) -> Principal:

@@ -139,3 +139,50 @@ def test_the_cashier_shows_a_jsapi_trade_only_to_its_shopper_and_an_app_trade_to
     assert (shown["trade_type"], shown["payable_amount"]) == ("APP", 29900)
     unknown = api.get("/wechatpay/cashier?prepay_id=wx123", buyer["api_key"])
     assert error_code(unknown) == "not_found"
+
+
+def test_paying_twice_under_two_idempotency_keys_is_refused_cleanly_and_nothing_half_kept(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    wxpay = sdk(merchant, tmp_path, WeChatPayType.APP)
+    code, text = wxpay.pay(
+        description="GXG", out_trade_no="APP20261207009", amount={"total": 19900}
+    )
+    params = _app_params(wxpay, merchant.registered["appid"], json.loads(text)["prepay_id"])
+    code, text = sdk(merchant, tmp_path).pay(
+        description="GXG", out_trade_no="NAT20261207009", amount={"total": 39900}
+    )
+    native = {"code_url": json.loads(text)["code_url"]}
+    shopper, coupon_owner = api.shopper(), api.shopper()
+    coupon = api.coupon(coupon_owner)
+
+    for path, body, who in (
+        ("/wechatpay/cashier/pay", params, shopper),
+        ("/wechatpay/code-url/pay", native, shopper),
+    ):
+        first = api.post(path, who["api_key"], json=body, headers={"Idempotency-Key": "k1" + path})
+        assert first.status_code == 200, first.get_json()
+        again = api.post(path, who["api_key"], json=body, headers={"Idempotency-Key": "k2" + path})
+        assert error_code(again) in ("payment_not_pending", "not_found"), again.get_json()
+        replay = api.post(path, who["api_key"], json=body, headers={"Idempotency-Key": "k1" + path})
+        assert replay.get_json() == first.get_json()
+
+    code, text = sdk(merchant, tmp_path).pay(
+        description="GXG", out_trade_no="NAT20261207010", amount={"total": 39901}
+    )
+    declined = {"code_url": json.loads(text)["code_url"]}
+    owner = coupon_owner["api_key"]
+    paid = api.post(
+        "/wechatpay/code-url/pay", owner, json=declined, headers={"Idempotency-Key": "k3"}
+    )
+    assert paid.get_json()["trade_state"] == "PAYERROR"
+    with_coupon = {**declined, "coupon_code": coupon["code"]}
+    again = api.post(
+        "/wechatpay/code-url/pay", owner, json=with_coupon, headers={"Idempotency-Key": "k4"}
+    )
+    assert error_code(again) == "payment_not_pending"
+    # the coupon applied before the refused payment went back with it: one unit of work
+    assert api.coupon_status(coupon["code"]) == "available"
+    order = api.get(f"/orders/{paid.get_json()['order_id']}", api.admin_key).get_json()
+    assert order["coupon_code"] is None
