@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from o2o.vocabulary import RefundOutcome
+from o2o.wechatpay.refunds import MAGIC_REFUND_AMOUNTS
 from tests.builders import ADMIN_KEY, Api, deliver, error_code, webhook_endpoint
 from tests.test_docs_guide import DOCS, code_in, read, table_headed
 from tests.webhooks.receiver import receiving
@@ -143,3 +144,10 @@ def test_the_refund_outcome_table_lists_exactly_the_refund_outcomes() -> None:
     rows = table_headed(read(DOCS / "guide.md"), "refund outcome")
 
     assert sorted(code_in(row[0]) for row in rows) == sorted(RefundOutcome)
+
+
+def test_the_wechat_refund_amount_table_lists_exactly_the_magic_refund_amounts() -> None:
+    rows = table_headed(read(DOCS / "wechatpay.md"), "refund ends in")
+    documented = {code_in(row[0]): code_in(row[1]) for row in rows if row[0] != "anything else"}
+
+    assert documented == {f"{fen:02d}": outcome for fen, outcome in MAGIC_REFUND_AMOUNTS.items()}
