@@ -1,10 +1,17 @@
-"""The mock payment provider: how a WeChat Pay / Alipay / card charge answers, as scripted."""
+"""The mock payment provider: how a WeChat Pay / Alipay / card charge or refund answers, as
+scripted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from o2o.vocabulary import MockOutcome, PaymentStatus
+from o2o.vocabulary import (
+    MockOutcome,
+    PaymentStatus,
+    RefundFailureCode,
+    RefundOutcome,
+    RefundStatus,
+)
 
 HEADER = "O2O-Mock-Outcome"
 
@@ -29,6 +36,23 @@ def charge(outcome: str) -> Answer:
     if outcome == MockOutcome.TIMEOUT:
         return Answer(PaymentStatus.PENDING, later=MockOutcome.TIMEOUT)
     raise ValueError(f"unknown mock outcome {outcome!r}")
+
+
+@dataclass(frozen=True)
+class RefundAnswer:
+    """The provider's answer to a refund: done, or refused with why (nothing moves then)."""
+
+    status: RefundStatus  # succeeded | failed
+    failure_code: RefundFailureCode | None = None
+
+
+def refund(outcome: str) -> RefundAnswer:
+    """Answer a refund the way the requested mock outcome says."""
+    if outcome == RefundOutcome.SUCCESS:
+        return RefundAnswer(RefundStatus.SUCCEEDED)
+    if outcome in (RefundOutcome.DECLINED, RefundOutcome.ACCOUNT_ABNORMAL):
+        return RefundAnswer(RefundStatus.FAILED, failure_code=RefundFailureCode(outcome))
+    raise ValueError(f"unknown mock refund outcome {outcome!r}")
 
 
 def settle(later: str) -> Answer:

@@ -572,6 +572,7 @@ class Refund(Base):
     amount: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16))
+    failure_code: Mapped[str | None] = mapped_column(String(32))  # set when status is failed
     actor_role: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

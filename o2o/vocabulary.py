@@ -111,6 +111,14 @@ class PaymentStatus(StrEnum):
 
 class RefundStatus(StrEnum):
     SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the provider refused it: nothing moved
+
+
+class RefundFailureCode(StrEnum):
+    """A failed refund's `failure_code`: why the mock provider refused to give the money back."""
+
+    DECLINED = "declined"  # the provider refuses the refund
+    ACCOUNT_ABNORMAL = "account_abnormal"  # the shopper's account cannot take the money back
 
 
 class PaymentFailureCode(StrEnum):
@@ -147,6 +155,14 @@ class MockOutcome(StrEnum):
     TIMEOUT = "timeout"
 
 
+class RefundOutcome(StrEnum):
+    """What the mock provider is told to answer to a refund (header O2O-Mock-Outcome)."""
+
+    SUCCESS = "success"
+    DECLINED = "declined"
+    ACCOUNT_ABNORMAL = "account_abnormal"
+
+
 class EventType(StrEnum):
     """The types of an event (the outbox row each state change writes): `<object>.<change>`."""
 
@@ -168,6 +184,7 @@ class EventType(StrEnum):
     PAYMENT_FAILED = "payment.failed"
     PAYMENT_CANCELED = "payment.canceled"
     REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
     CAMPAIGN_CREATED = "campaign.created"
     CAMPAIGN_UPDATED = "campaign.updated"
     CAMPAIGN_EXHAUSTED = "campaign.exhausted"

@@ -402,7 +402,10 @@ OPERATIONS: dict[str, Doc] = {
         "Refunds part or all of what is left of a succeeded payment (admin, or a clerk of the "
         "order's store); `amount` defaults to all that is left. A full refund of a campaign "
         "with `restore_on_refund` gives the coupon back if it is still valid. The body is "
-        "optional.",
+        "optional. The `O2O-Mock-Outcome` header scripts the mock provider: `success` (the "
+        "default), or `declined` / `account_abnormal`, which answer 201 with a refund of "
+        "status `failed` and that `failure_code` (event refund.failed): no money moves, the "
+        "order and coupon are untouched and the payment stays refundable.",
         (E.PAYMENT_NOT_REFUNDABLE, E.REFUND_EXCEEDS_PAYMENT),
     ),
     # -- events

@@ -19,6 +19,7 @@ from o2o.api.schemas import (
     PaymentCreateSchema,
     PaymentSchema,
     RefundCreateSchema,
+    RefundOutcomeSchema,
     RefundSchema,
 )
 from o2o.api.urls import public_url
@@ -105,10 +106,15 @@ def payment_qr(payment_id: str) -> Response:
 @blp.doc(operationId="createRefund")
 @require(Role.ADMIN, Role.CLERK)
 @blp.arguments(RefundCreateSchema, required=False)
+@blp.arguments(RefundOutcomeSchema, location="headers")
 @idempotent
 @blp.response(201, RefundSchema)
-def refund(data: dict[str, Any], payment_id: str) -> Any:
+def refund(data: dict[str, Any], mock: dict[str, Any], payment_id: str) -> Any:
     """Refund part or all of what is left of a payment (default: all of it)."""
     return refunds.refund_payment(
-        current_principal(), payment_id, data.get("amount"), data.get("reason")
+        current_principal(),
+        payment_id,
+        data.get("amount"),
+        data.get("reason"),
+        outcome=mock["outcome"],
     )

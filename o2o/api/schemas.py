@@ -35,6 +35,8 @@ from o2o.vocabulary import (
     PaymentStatus,
     QrFormat,
     Reason,
+    RefundFailureCode,
+    RefundOutcome,
     RefundStatus,
 )
 
@@ -621,6 +623,18 @@ class MockOutcomeSchema(ma.Schema):
     )
 
 
+class RefundOutcomeSchema(ma.Schema):
+    outcome = Choice(
+        RefundOutcome,
+        data_key="O2O-Mock-Outcome",
+        load_default=RefundOutcome.SUCCESS,
+        metadata={
+            "description": "The mock provider's answer to the refund (sandbox testing): "
+            "`declined` or `account_abnormal` make a `failed` refund that moves no money."
+        },
+    )
+
+
 class PaymentSchema(Sent):
     id = fields.String()
     order_id = fields.String()
@@ -666,6 +680,11 @@ class RefundSchema(Sent):
     amount = Fen()
     reason = fields.String(allow_none=True)
     status = Choice(RefundStatus)
+    failure_code = Choice(
+        RefundFailureCode,
+        allow_none=True,
+        metadata={"description": "Why the provider refused a failed refund; null otherwise."},
+    )
     created_at = Timestamp()
 
 

@@ -1,4 +1,5 @@
-"""Refunds: partial or full, never more than what is left; a full one may give the coupon back."""
+"""Refunds: partial or full, never more than what is left; a full one may give the coupon back.
+The mock provider may refuse one: it is recorded `failed` with its failure code; nothing moves."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
-from o2o import clock, events, store
+from o2o import clock, events, gateway, store
 from o2o.errors import O2OError
 from o2o.extensions import db
 from o2o.models import Coupon, Order, Payment, Refund, table
@@ -20,6 +21,8 @@ from o2o.vocabulary import (
     EventType,
     OrderStatus,
     PaymentStatus,
+    RefundFailureCode,
+    RefundOutcome,
     RefundStatus,
 )
 
@@ -27,9 +30,15 @@ ORDERS = table(Order)
 
 
 def refund_payment(
-    principal: Principal, payment_id: str, amount: int | None, reason: str | None
+    principal: Principal,
+    payment_id: str,
+    amount: int | None,
+    reason: str | None,
+    *,
+    outcome: str = RefundOutcome.SUCCESS,
 ) -> Refund:
-    """Give money back on a succeeded payment (admin, or a clerk of the order's store)."""
+    """Give money back on a succeeded payment (admin, or a clerk of the order's store), as the
+    mock provider answers `outcome`: a refused refund is recorded `failed` and moves nothing."""
     now = clock.now()
     payment = db.session.get(Payment, payment_id)
     if payment is None:
@@ -39,12 +48,32 @@ def refund_payment(
         raise O2OError(
             ErrorCode.PAYMENT_NOT_REFUNDABLE, f"A {payment.status} payment has nothing to refund."
         )
-    if amount is None and payment.amount == 0:
+    if amount is None and payment.amount == 0:  # no money to move: the provider is not asked
         return _refund_free_order(principal, payment, reason, now)
     amount = payment.refundable if amount is None else amount
+    answer = gateway.refund(outcome)
+    if answer.failure_code is not None:
+        return _refused(principal, payment, amount, reason, now=now, code=answer.failure_code)
     fully = _take_from(payment, amount)
     _close_order(payment.order, fully, principal, now)
     return _record(principal, payment, amount, reason, now)
+
+
+def _refused(
+    principal: Principal,
+    payment: Payment,
+    amount: int,
+    reason: str | None,
+    *,
+    now: Any,
+    code: RefundFailureCode,
+) -> Refund:
+    """The provider refused: the refund is recorded `failed` and nothing is taken from the
+    payment, so it stays refundable. Asking for more than is left is still refused first."""
+    if amount <= 0 or amount > payment.refundable:
+        store.rollback()
+        raise _exceeds(payment.refundable)
+    return _record(principal, payment, amount, reason, now, failure_code=code)
 
 
 def _take_from(payment: Payment, amount: int) -> bool:
@@ -87,21 +116,30 @@ def _exceeds(left: int | None) -> O2OError:
 
 
 def _record(
-    principal: Principal, payment: Payment, amount: int, reason: str | None, now: Any
+    principal: Principal,
+    payment: Payment,
+    amount: int,
+    reason: str | None,
+    now: Any,
+    *,
+    failure_code: RefundFailureCode | None = None,
 ) -> Refund:
+    """The refund row and its event (refund.succeeded, or refund.failed with its code)."""
     refund = Refund(
         id=new_id("re"),
         payment_id=payment.id,
         amount=amount,
         reason=reason,
-        status=RefundStatus.SUCCEEDED,
+        status=RefundStatus.SUCCEEDED if failure_code is None else RefundStatus.FAILED,
+        failure_code=failure_code,
         actor_role=principal.role,
         actor_id=principal.actor_id,
         created_at=now,
     )
     db.session.add(refund)
     db.session.flush()
-    events.record(EventType.REFUND_SUCCEEDED, refund, now)
+    failed = failure_code is not None
+    events.record(EventType.REFUND_FAILED if failed else EventType.REFUND_SUCCEEDED, refund, now)
     store.commit()
     return refund
 

@@ -1,8 +1,9 @@
 """WeChat Pay's notifications to a merchant's `notify_url`, sent by the one delivery engine
 (o2o.events.delivery) as the `wechatpay` channel: a fanout turns this service's events into
-TRANSACTION.SUCCESS and REFUND.SUCCESS notifications, their resource AES-256-GCM-encrypted
-under the merchant's APIv3 key; each attempt is signed with the platform key (the serial of the
-merchant's mode) and retried on WeChat's schedule (O2O_WECHATPAY_NOTIFY_SCHEDULE) until a 2xx.
+TRANSACTION.SUCCESS and REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED notifications, their
+resource AES-256-GCM-encrypted under the merchant's APIv3 key; each attempt is signed with the
+platform key (the serial of the merchant's mode) and retried on WeChat's schedule
+(O2O_WECHATPAY_NOTIFY_SCHEDULE) until a 2xx.
 The merchant-coupon notification COUPON.SEND (a coupon of a stock claimed) goes to the
 merchant's busifavor callback url as the `wechatpay_coupon` channel, signed the same way and
 retried on its own schedule (O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE).
@@ -28,6 +29,7 @@ SCHEDULE = "O2O_WECHATPAY_NOTIFY_SCHEDULE"
 COUPON_CHANNEL = "wechatpay_coupon"
 COUPON_SCHEDULE = "O2O_WECHATPAY_COUPON_NOTIFY_SCHEDULE"
 SEND_CHANNELS = {ClaimChannel.MINI_PROGRAM: "BUSICOUPON_SEND_CHANNEL_MINIAPP"}
+REFUND_SUMMARIES = {"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}
 
 
 def init_app(app: Flask) -> None:
@@ -76,25 +78,31 @@ def fanout(event: Event) -> list[channels.DeliverySpec]:
                 resource=resource,
             )
         ]
-    if event.type == EventType.REFUND_SUCCEEDED:
-        row = db.session.scalars(
-            select(WechatRefund).where(WechatRefund.refund_row_id == event.object_id)
-        ).first()
-        url = row and (row.notify_url or row.trade.notify_url)
-        if row is None or not url:
-            return []
-        return [
-            _notification(
-                row.mchid,
-                url,
-                event,
-                event_type="REFUND.SUCCESS",
-                summary="退款成功",
-                original_type="refund",
-                resource=refund_resource(row),
-            )
-        ]
+    if event.type in (EventType.REFUND_SUCCEEDED, EventType.REFUND_FAILED):
+        return _refund_notification(event)
     return []
+
+
+def _refund_notification(event: Event) -> list[channels.DeliverySpec]:
+    """REFUND.SUCCESS, or for a refund the provider refused REFUND.ABNORMAL / REFUND.CLOSED."""
+    row = db.session.scalars(
+        select(WechatRefund).where(WechatRefund.refund_row_id == event.object_id)
+    ).first()
+    url = row and (row.notify_url or row.trade.notify_url)
+    if row is None or not url:
+        return []
+    status = refunds.refund_status(row)
+    return [
+        _notification(
+            row.mchid,
+            url,
+            event,
+            event_type=f"REFUND.{status}",
+            summary=REFUND_SUMMARIES[status],
+            original_type="refund",
+            resource=refund_resource(row),
+        )
+    ]
 
 
 def refund_resource(row: WechatRefund) -> dict[str, Any]:
@@ -108,7 +116,7 @@ def refund_resource(row: WechatRefund) -> dict[str, Any]:
         "out_refund_no": shown["out_refund_no"],
         "refund_id": shown["refund_id"],
         "refund_status": shown["status"],
-        "success_time": shown["success_time"],
+        **({"success_time": shown["success_time"]} if "success_time" in shown else {}),
         "user_received_account": shown["user_received_account"],
         "amount": {key: amount[key] for key in ("total", "refund", "payer_total", "payer_refund")},
     }

@@ -1,5 +1,6 @@
 """Refunds through /v3/refund/domestic/refunds: this service's refund of the trade's payment,
-with the merchant's `out_refund_no` beside it. Refunds here succeed at once (status SUCCESS)."""
+with the merchant's `out_refund_no` beside it. Refunds here are decided at once: SUCCESS, or, by
+the magic refund amounts, a refund the provider refuses (ABNORMAL, CLOSED) that moves no money."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from o2o import clock, store
 from o2o.extensions import db
 from o2o.models import WechatMerchant, WechatRefund, WechatTrade
 from o2o.services.refunds import refund_payment
+from o2o.vocabulary import RefundFailureCode, RefundOutcome, RefundStatus
 from o2o.wechatpay import fields, protocol, trades
 from o2o.wechatpay.errors import WechatError, param_error
+
+# A refund amount ending in these fen chooses its outcome (docs/wechatpay.md, the magic amounts).
+MAGIC_REFUND_AMOUNTS = {5: RefundOutcome.ACCOUNT_ABNORMAL, 6: RefundOutcome.DECLINED}
+# A failed refund's status as WeChat names it.
+FAILED_STATUS = {
+    RefundFailureCode.ACCOUNT_ABNORMAL: "ABNORMAL",
+    RefundFailureCode.DECLINED: "CLOSED",
+}
 
 
 def new_refund_id() -> str:
@@ -87,7 +97,8 @@ def _record(
     """This service's refund of the trade's payment, and the out_refund_no beside it."""
     assert trade.payment is not None
     principal = trades.merchant_principal(merchant, trade.order.store_id or merchant.store_ids[0])
-    made = refund_payment(principal, trade.payment.id, wanted, reason)
+    outcome = MAGIC_REFUND_AMOUNTS.get(wanted % 100, RefundOutcome.SUCCESS)
+    made = refund_payment(principal, trade.payment.id, wanted, reason, outcome=outcome)
     row = WechatRefund(
         refund_id=new_refund_id(),
         mchid=merchant.mchid,
@@ -117,13 +128,24 @@ def query(merchant: WechatMerchant, out_refund_no: str) -> dict[str, Any]:
     return refund_object(found)
 
 
+def refund_status(row: WechatRefund) -> str:
+    """SUCCESS, or for a refund the provider refused ABNORMAL (the shopper's account cannot take
+    it back) or CLOSED (declined)."""
+    made = row.refund
+    if made.status == RefundStatus.SUCCEEDED:
+        return "SUCCESS"
+    return FAILED_STATUS[RefundFailureCode(made.failure_code or RefundFailureCode.DECLINED)]
+
+
 def refund_object(row: WechatRefund) -> dict[str, Any]:
-    """The refund as WeChat shows it (refund, query and REFUND.* notifications)."""
+    """The refund as WeChat shows it (refund, query and REFUND.* notifications); a refund that
+    did not succeed has no success_time."""
     trade, made = row.trade, row.refund
     order = trade.order
     payment = trade.payment
     assert payment is not None
-    return {
+    status = refund_status(row)
+    shown: dict[str, Any] = {
         "refund_id": row.refund_id,
         "out_refund_no": row.out_refund_no,
         "transaction_id": trade.transaction_id,
@@ -132,7 +154,7 @@ def refund_object(row: WechatRefund) -> dict[str, Any]:
         "user_received_account": "支付用户零钱",
         "success_time": protocol.rfc3339(made.created_at),
         "create_time": protocol.rfc3339(row.created_at),
-        "status": "SUCCESS",
+        "status": status,
         "funds_account": "AVAILABLE",
         "amount": {
             "total": order.amount,
@@ -147,3 +169,6 @@ def refund_object(row: WechatRefund) -> dict[str, Any]:
         },
         "promotion_detail": [],
     }
+    if status != "SUCCESS":
+        del shown["success_time"]
+    return shown

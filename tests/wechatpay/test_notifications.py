@@ -1,6 +1,7 @@
 """WeChat Pay's notifications, as the merchant's `notify_url` gets them: TRANSACTION.SUCCESS and
-REFUND.SUCCESS that the SDK's own `callback()` verifies and decrypts, sent by the one delivery
-engine, and retried on WeChat's schedule on the sandbox clock while the merchant answers 500."""
+REFUND.SUCCESS / ABNORMAL / CLOSED that the SDK's own `callback()` verifies and decrypts, sent
+by the one delivery engine, and retried on WeChat's schedule on the sandbox clock while the
+merchant answers 500."""
 
 from __future__ import annotations
 
@@ -52,6 +53,59 @@ def test_the_sdk_decrypts_the_payment_and_refund_notifications_its_notify_url_ge
 
     tampered = body.replace(b"REFUND.SUCCESS", b"REFUND.CLOSED")
     assert wxpay.callback(headers, tampered) is None
+
+
+def _told(app: Flask, wxpay: Any, notify_url: NotifyUrl) -> dict[str, Any]:
+    """The last notification the merchant got, as the SDK's `callback()` decrypts it."""
+    while deliver(app):
+        pass
+    headers, body = notify_url.received[-1]
+    told: dict[str, Any] | None = wxpay.callback(headers, body)
+    assert told is not None
+    return told
+
+
+@pytest.mark.parametrize(
+    ("refund_fen", "status", "summary"),
+    [(10005, "ABNORMAL", "退款异常"), (10006, "CLOSED", "退款关闭")],
+    ids=["abnormal", "closed"],
+)
+def test_a_refund_of_a_magic_amount_fails_with_its_notification_and_a_later_refund_succeeds(
+    api: Api,
+    app: Flask,
+    pointed_here: str,
+    mode: str,
+    tmp_path: Path,
+    notify_url: NotifyUrl,
+    refund_fen: int,
+    status: str,
+    summary: str,
+) -> None:
+    wxpay = sdk(register(api, mode), tmp_path, notify_url=notify_url.url)
+    _paid_native(api, wxpay, "FAILREFUND01")
+    assert _told(app, wxpay, notify_url)["event_type"] == "TRANSACTION.SUCCESS"
+    amount = {"refund": refund_fen, "total": 39900, "currency": "CNY"}
+
+    code, text = wxpay.refund(out_refund_no="FR1", amount=amount, out_trade_no="FAILREFUND01")
+
+    assert code == 200, text
+    assert json.loads(text)["status"] == status
+    assert "success_time" not in json.loads(text)
+    assert json.loads(wxpay.query_refund(out_refund_no="FR1")[1])["status"] == status
+    assert json.loads(wxpay.query(out_trade_no="FAILREFUND01")[1])["trade_state"] == "SUCCESS"
+    told = _told(app, wxpay, notify_url)
+    assert (told["event_type"], told["summary"]) == (f"REFUND.{status}", summary)
+    resource = told["resource"]
+    assert (resource["out_refund_no"], resource["refund_status"]) == ("FR1", status)
+    assert resource["amount"]["refund"] == refund_fen
+    assert "success_time" not in resource
+
+    amount = {"refund": 39900, "total": 39900, "currency": "CNY"}
+    code, text = wxpay.refund(out_refund_no="FR2", amount=amount, out_trade_no="FAILREFUND01")
+    assert (code, json.loads(text)["status"]) == (200, "SUCCESS")
+    told = _told(app, wxpay, notify_url)
+    assert (told["event_type"], told["resource"]["refund_status"]) == ("REFUND.SUCCESS", "SUCCESS")
+    assert json.loads(wxpay.query(out_trade_no="FAILREFUND01")[1])["trade_state"] == "REFUND"
 
 
 def test_a_notification_answered_with_500_is_retried_on_wechats_schedule_on_the_sandbox_clock(
