@@ -389,8 +389,10 @@ OPERATIONS: dict[str, Doc] = {
         "shopper to confirm pays (and becomes its order's shopper when it succeeds). A payment "
         "the shopper may not see (getPayment) is 404, as an unknown id; one they see but that "
         "is not awaiting a payer is 409 payment_not_pending. O2O-Mock-Outcome chooses the "
-        "answer as for createPayment. Takes no body, or `{}`.",
-        (E.PAYMENT_NOT_PENDING, E.ORDER_NOT_PAYABLE),
+        "answer as for createPayment. Takes no body, or `{}`. A payment a WeChat Pay sandbox "
+        "trade waits for is 403 forbidden here: its outcome is the sandbox's, and it is paid "
+        "with payWechatCodeUrl or payWechatPrepay.",
+        (E.PAYMENT_NOT_PENDING, E.ORDER_NOT_PAYABLE, E.FORBIDDEN),
     ),
     "getPaymentQr": Doc(
         "The merchant's QR for a payment (whoever may see it, as getPayment): a PNG "

@@ -484,7 +484,7 @@ def pay_code_url(shopper_id: str, code_url: str, coupon_code: str | None = None)
     with one_transaction():
         if coupon_code is not None:
             checkout.apply_coupon(shopper, trade.order_id, coupon_code)
-        payments.confirm_payment(shopper, payment_id, trade.outcome)
+        payments.confirm_for_trade(shopper, payment_id, trade.outcome)
     db.session.refresh(trade)
     return trade
 
@@ -497,7 +497,9 @@ def pay_prepay(shopper_id: str, prepay_id: str) -> WechatTrade:
     if trade.trade_type == "APP":
         assert trade.payment_id is not None
         with one_transaction():
-            payments.confirm_payment(shopper_principal(shopper_id), trade.payment_id, trade.outcome)
+            payments.confirm_for_trade(
+                shopper_principal(shopper_id), trade.payment_id, trade.outcome
+            )
         db.session.refresh(trade)
         return trade
     if order.shopper_id != shopper_id:

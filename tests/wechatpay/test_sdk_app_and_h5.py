@@ -186,3 +186,28 @@ def test_paying_twice_under_two_idempotency_keys_is_refused_cleanly_and_nothing_
     assert api.coupon_status(coupon["code"]) == "available"
     order = api.get(f"/orders/{paid.get_json()['order_id']}", api.admin_key).get_json()
     assert order["coupon_code"] is None
+
+
+def test_a_wechat_trades_payment_cannot_be_confirmed_with_an_outcome_the_shopper_picks(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    wxpay = sdk(register(api, "public_key"), tmp_path, WeChatPayType.H5)
+    code, text = wxpay.pay(
+        description="GXG",
+        out_trade_no="H520261207099",
+        amount={"total": 10001},
+        scene_info=H5_SCENE,
+    )
+    payment_id = urlsplit(json.loads(text)["h5_url"]).path.rsplit("/", 1)[1]
+    shopper = api.shopper()
+    picked = api.post(
+        f"/payments/{payment_id}/confirm",
+        shopper["api_key"],
+        json={},
+        headers={"O2O-Mock-Outcome": "success"},
+    )
+    assert error_code(picked) == "forbidden"
+    assert json.loads(wxpay.query(out_trade_no="H520261207099")[1])["trade_state"] == "NOTPAY"
+    code_url = f"weixin://wxpay/bizpayurl?pr={payment_id}"
+    paid = api.post("/wechatpay/code-url/pay", shopper["api_key"], json={"code_url": code_url})
+    assert paid.get_json()["trade_state"] == "PAYERROR"  # the magic amount decides

@@ -6,18 +6,27 @@ the merchant's QR and confirms), `online` (the shopper pays in the app).
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from o2o import clock
 from o2o.errors import O2OError
-from o2o.models import Payment
+from o2o.extensions import db
+from o2o.models import Payment, WechatTrade
 from o2o.principal import Principal
 from o2o.services.payments import clerk_scan, online, shopper_scan
 from o2o.services.payments.codes import issue_payment_code
 from o2o.services.payments.common import FLOW_ROLES, PaymentRequest
 from o2o.services.payments.outcomes import get_payment
-from o2o.services.payments.shopper_scan import confirm_payment
 from o2o.vocabulary import ErrorCode, PaymentFlow
 
-__all__ = ["confirm_payment", "create_payment", "get_payment", "issue_payment_code"]
+__all__ = [
+    "confirm_for_trade",
+    "confirm_payment",
+    "create_payment",
+    "get_payment",
+    "issue_payment_code",
+]
+confirm_for_trade = shopper_scan.confirm_payment  # a sandbox trade's own outcome (o2o.wechatpay)
 
 _BY_FLOW = {
     PaymentFlow.CLERK_SCAN: clerk_scan.pay_by_code,
@@ -40,3 +49,18 @@ def create_payment(
         raise O2OError(ErrorCode.FORBIDDEN, f"The {flow} flow is for a {FLOW_ROLES[flow]} key.")
     request = PaymentRequest(principal, order_id, method, flow, outcome, auth_code, clock.now())
     return _BY_FLOW[flow](request)
+
+
+def confirm_payment(principal: Principal, payment_id: str, outcome: str) -> Payment:
+    """The shopper pays a shopper_scan payment from the merchant's QR, with the outcome the
+    caller chose — unless a WeChat Pay sandbox trade waits for it: that one is paid as WeChat's
+    client pays it, with the sandbox's outcome (POST /wechatpay/code-url/pay, the cashier)."""
+    if db.session.scalar(
+        select(WechatTrade.transaction_id).where(WechatTrade.payment_id == payment_id)
+    ):
+        raise O2OError(
+            ErrorCode.FORBIDDEN,
+            "This payment is a WeChat Pay trade's: pay its code_url or prepay_id as WeChat's "
+            "client does (POST /wechatpay/code-url/pay, or the cashier).",
+        )
+    return shopper_scan.confirm_payment(principal, payment_id, outcome)
