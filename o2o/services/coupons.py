@@ -21,6 +21,7 @@ from o2o.tokens import normalize_code, sign_qr_token
 from o2o.vocabulary import (
     COUPON_MOVES,
     COUPON_MOVES_OUTSIDE_ORDERS,
+    CampaignStatus,
     Channel,
     CouponEventType,
     CouponStatus,
@@ -100,8 +101,7 @@ def void_coupon(principal: Principal, raw_code: str, reason: str | None = None) 
         raise O2OError(
             ErrorCode.COUPON_NOT_AVAILABLE, _NOT_VOIDABLE.get(status, f"This coupon is {status}.")
         )
-    if coupon.status == CouponStatus.RESERVED and coupon.holding_order is not None:
-        expire_if_lapsed(coupon.holding_order, now)  # its order lapsed: released first, a move
+    _release_if_lapsed(coupon, now)
     if not _void(coupon.code, now, reason):  # reserved by a concurrent order since it was read
         store.rollback()
         raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, "This coupon was just moved: read it again.")
@@ -148,6 +148,13 @@ _OWN_RULES = (
 _REDEMPTION = ("redeemed_at", "store_id", "redeemed_by", "redeemed_flow")
 
 
+def _release_if_lapsed(coupon: Coupon, now: datetime) -> None:
+    """A coupon still reserved by an order that lapsed reads available: release it first (a
+    move of its own), so that what follows finds it available."""
+    if coupon.status == CouponStatus.RESERVED and coupon.holding_order is not None:
+        expire_if_lapsed(coupon.holding_order, now)
+
+
 def redeem_outside_order(principal: Principal, raw_code: str) -> Coupon:
     """Use an available coupon with no order of this service (WeChat Pay's coupons/use): its
     `redeemed` history row and event, and its campaign's redeemed_count, as at a checkout; 409
@@ -160,6 +167,7 @@ def redeem_outside_order(principal: Principal, raw_code: str) -> Coupon:
     reasons = [reason for reason in blockers if reason in _OWN_RULES]
     if reasons:
         raise O2OError(ErrorCode.COUPON_NOT_AVAILABLE, details={"reasons": reasons})
+    _release_if_lapsed(coupon, now)
     used = {"redeemed_at": now, "redeemed_by": principal.actor_id}
     return _move_outside_order(principal, coupon, CouponEventType.REDEEMED, now, used)
 
@@ -186,8 +194,9 @@ def _move_outside_order(
     order, with its history row, its campaign's counter and its event; then commit."""
     starts, ends = COUPON_MOVES_OUTSIDE_ORDERS[event]
     where = [Coupon.code == coupon.code, Coupon.status.in_(starts), Coupon.order_id.is_(None)]
-    if event == CouponEventType.REDEEMED:
-        where.append(Coupon.valid_until > now)
+    if event == CouponEventType.REDEEMED:  # still valid, its campaign still running: now
+        active = select(Campaign.id).where(Campaign.status == CampaignStatus.ACTIVE)
+        where += [Coupon.valid_until > now, Coupon.campaign_id.in_(active)]
     moved: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Coupon)
         .where(*where)

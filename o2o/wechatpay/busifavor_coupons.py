@@ -152,7 +152,8 @@ def _int_arg(args: Any, name: str, default: int, low: int, high: int) -> int:
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not str(raw).isdigit() or not low <= int(raw) <= high:
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or not low <= int(text) <= high:
         raise param_error(name, f"must be an integer from {low} to {high}")
     return int(raw)
 

@@ -255,6 +255,9 @@ def verify_paysign(
 # --- times, keys, nonces, openids -------------------------------------------------------------
 
 
+YEARS = (1970, 9998)  # what a WeChat Pay time may be: far from datetime's limits
+
+
 def rfc3339(dt: datetime) -> str:
     """An aware time as WeChat Pay prints it, to the second, in China's time:
     `2026-12-04T10:00:00+08:00`."""
@@ -269,9 +272,12 @@ def parse_rfc3339(text: str) -> datetime:
     if not isinstance(text, str) or not _RFC3339.fullmatch(text):
         raise ProtocolError(PARAM_ERROR, f"not an RFC 3339 time: {str(text)[:40]!r}")
     try:
-        return datetime.fromisoformat(text.upper()).astimezone(UTC)
+        moment = datetime.fromisoformat(text.upper()).astimezone(UTC)
     except (ValueError, OverflowError) as error:
         raise ProtocolError(PARAM_ERROR, f"not a valid time: {text!r}") from error
+    if not YEARS[0] <= moment.year <= YEARS[1]:  # printable again in any zone, China's included
+        raise ProtocolError(PARAM_ERROR, f"not a time of the years {YEARS[0]} to {YEARS[1]}")
+    return moment
 
 
 def new_apiv3_key() -> str:

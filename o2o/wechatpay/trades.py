@@ -541,12 +541,8 @@ def prepaid_trade(prepay_id: str) -> WechatTrade:
 def openid_for(appid: str, shopper_id: str) -> str:
     """The shopper's openid under `appid`, kept so that it finds the shopper again."""
     openid = protocol.openid(current_app.config["O2O_SECRET_KEY"], appid, shopper_id)
-    if db.session.get(WechatOpenid, openid) is None:
-        db.session.add(WechatOpenid(openid=openid, appid=appid, shopper_id=shopper_id))
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
+    if db.session.get(WechatOpenid, openid) is None:  # a first time, maybe two at once
+        store.insert_unless_present(WechatOpenid, openid=openid, appid=appid, shopper_id=shopper_id)
     return openid
 
 

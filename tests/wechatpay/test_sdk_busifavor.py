@@ -368,6 +368,33 @@ def test_a_busifavor_coupon_used_at_a_facade_checkout_shows_in_promotion_detail(
     assert states(wxpay, openid(api, merchant, shopper)) == [(code, "USED")]
 
 
+def test_a_coupon_held_by_an_order_that_lapsed_is_used_at_the_merchants_till(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    wxpay = sdk(merchant, tmp_path)
+    stock_id = create_stock(api, wxpay, merchant)
+    shopper = api.shopper()
+    code = sent(api, stock_id, shopper, merchant)
+    code_url = json.loads(
+        wxpay.pay(description="GXG", out_trade_no="BUSI00000009", amount={"total": 39901})[1]
+    )["code_url"]
+    declined = api.post(
+        "/wechatpay/code-url/pay",
+        shopper["api_key"],
+        json={"code_url": code_url, "coupon_code": code},
+    )
+    assert declined.get_json()["trade_state"] == "PAYERROR"  # the order holds the coupon a while
+    api.clock(advance_seconds=901)  # the order lapses: the coupon reads available again
+    assert states(wxpay, openid(api, merchant, shopper)) == [(code, "SENDED")]
+
+    used = wxpay.marketing_busifavor_coupon_use(
+        code, _at(api, 0), "USE-LAPSED-1", stock_id=stock_id
+    )
+    assert used[0] == 200, used[1]
+    assert states(wxpay, openid(api, merchant, shopper)) == [(code, "USED")]
+
+
 def test_a_coupon_is_associated_with_one_order_at_a_time_and_disassociated_from_it(
     api: Api, pointed_here: str, tmp_path: Path
 ) -> None:
@@ -415,6 +442,15 @@ def test_text_that_cannot_be_stored_is_a_param_error_and_never_a_stock(
         assert (answer[0], json.loads(answer[1])["code"]) == (400, "PARAM_ERROR")
     used = wxpay.marketing_busifavor_coupon_use(code + "\u0000", _at(api, 0), "USE0001")
     assert (used[0], json.loads(used[1])["code"]) == (400, "PARAM_ERROR")
+    forever = stock_fields(api, merchant, out_request_no="FOREVER1")
+    forever["coupon_use_rule"]["coupon_available_time"]["available_end_time"] = (
+        "9999-12-31T23:59:59Z"
+    )
+    answer = wxpay.marketing_busifavor_stock_create(**forever)
+    assert (answer[0], json.loads(answer[1])["code"]) == (400, "PARAM_ERROR")
+    to = openid(api, merchant, api.shopper())
+    listed = wxpay.marketing_busifavor_user_coupon(to, offset="\u00b2")  # "²" is no digit here
+    assert (listed[0], json.loads(listed[1])["code"]) == (400, "PARAM_ERROR")
     campaigns = api.listed("/campaigns", api.admin_key)
     assert len(campaigns) == 1
 
