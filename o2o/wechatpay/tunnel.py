@@ -24,10 +24,12 @@ import socketserver
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
@@ -38,6 +40,7 @@ HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 TLS_PORT = 443
 HEAD_LIMIT = 8192  # bytes of a CONNECT request head
 SOCKET_TIMEOUT = 30.0  # seconds any one read or write may wait
+OPENING_SECONDS = 10.0  # the CONNECT head, and then the TLS handshake, each in all
 IDLE_SECONDS = 60.0  # a tunnel with no byte either way for this long is closed
 MAX_CONNECTIONS = 64  # beyond this many at once: 503
 LEAF_LIFETIME = timedelta(days=1)
@@ -138,10 +141,15 @@ def read_head(client: socket.socket) -> bytes:
     """The request head, up to its blank line; Refused if it is too long or has a tail (a
     client sends nothing after CONNECT before the answer)."""
     data = b""
+    deadline = time.monotonic() + OPENING_SECONDS  # a head trickled byte by byte ends too
     while b"\r\n\r\n" not in data:
         if len(data) > HEAD_LIMIT:
             raise Refused(431, "Request Header Fields Too Large", "The request head is too long.")
-        chunk = client.recv(4096)
+        client.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            chunk = client.recv(4096)
+        except TimeoutError as error:
+            raise Refused(408, "Request Timeout", "The request head took too long.") from error
         if not chunk:
             raise ConnectionAbortedError("the client left before its request head ended")
         data += chunk
@@ -205,6 +213,19 @@ class TunnelServer(socketserver.ThreadingTCPServer):
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, Handler)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection only while a slot is free: a flood of connections is
+        answered 503 from the accepting thread, never a thread each."""
+        if not self.slots.acquire(blocking=False):
+            refused = Refused(503, "Service Unavailable", "Too many tunnels open.")
+            self.log(f"refused (503): {refused.text}")
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(refused.response())
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
     @property
     def port(self) -> int:
         return int(self.server_address[1])
@@ -214,11 +235,8 @@ class Handler(socketserver.BaseRequestHandler):
     server: TunnelServer
 
     def handle(self) -> None:
-        client: socket.socket = self.request
+        client: socket.socket = self.request  # its slot taken by process_request
         client.settimeout(SOCKET_TIMEOUT)
-        if not self.server.slots.acquire(blocking=False):
-            self._refuse(client, Refused(503, "Service Unavailable", "Too many tunnels open."))
-            return
         try:
             self._tunnel(client)
         except Refused as refused:
@@ -245,7 +263,9 @@ class Handler(socketserver.BaseRequestHandler):
         with service:
             client.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
             context = self.server.certificates.context()
+            client.settimeout(OPENING_SECONDS)  # the handshake, in all
             with context.wrap_socket(client, server_side=True) as tls:
+                tls.settimeout(SOCKET_TIMEOUT)
                 self.server.log(f"CONNECT {host}:{TLS_PORT} -> {upstream}")
                 relay(tls, service)
 
