@@ -147,9 +147,16 @@ def rsa_oaep_decrypt(private_pem: str, ciphertext_b64: str) -> str:
 
 
 def self_signed_ca(
-    private_pem: str, common_name: str, not_before: datetime, not_after: datetime
+    private_pem: str,
+    common_name: str,
+    not_before: datetime,
+    not_after: datetime,
+    *,
+    dns_names: Sequence[str] = (),
 ) -> str:
-    """A self-signed CA certificate (PEM) that may sign leaf certificates only."""
+    """A self-signed CA certificate (PEM) that may sign leaf certificates only — and, given
+    `dns_names`, TLS certificates for those hosts only (name constraints): a trust store
+    holding it trusts it for nothing else."""
     key = _private_key(private_pem)
     name = _name(common_name, None)
     extensions: _Extensions = [
@@ -157,6 +164,9 @@ def self_signed_ca(
         (_key_usage(ca=True), True),
         (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
     ]
+    if dns_names:
+        permitted = [x509.DNSName(host) for host in dns_names]
+        extensions.append((x509.NameConstraints(permitted, None), True))
     validity = (not_before, not_after)
     return _signed(
         key, name, name, key.public_key(), random_serial(), validity=validity, extensions=extensions

@@ -84,7 +84,9 @@ def platform() -> Platform:
 def _create_platform() -> WechatPlatform:
     not_before, not_after = _validity()
     ca_key = crypto.generate_rsa_key()
-    ca_cert = crypto.self_signed_ca(ca_key, CA_NAME, not_before, not_after)
+    ca_cert = crypto.self_signed_ca(
+        ca_key, CA_NAME, not_before, not_after, dns_names=protocol.API_HOSTS
+    )
     key = crypto.generate_rsa_key()
     serial = crypto.random_serial()
     certificate = crypto.issue_certificate(

@@ -28,6 +28,8 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving sinc
 APIV3_KEY_LENGTH = 32
 RESOURCE_NONCE_LENGTH = 12
 OPENID_LENGTH = 28
+# The hosts WeChat Pay's APIv3 answers on: the only names the platform CA may vouch for.
+API_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _AUTHORIZATION_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")

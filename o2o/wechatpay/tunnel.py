@@ -35,8 +35,9 @@ from urllib.parse import urlsplit
 import certifi
 
 from o2o import clock, crypto
+from o2o.wechatpay import protocol
 
-HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
+HOSTS = protocol.API_HOSTS
 TLS_PORT = 443
 HEAD_LIMIT = 8192  # bytes of a CONNECT request head
 SOCKET_TIMEOUT = 30.0  # seconds any one read or write may wait

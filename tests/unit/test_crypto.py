@@ -306,6 +306,36 @@ def test_the_tls_leaf_is_refused_for_another_host_name(tls_files: dict[str, Path
                 client.wrap_socket(raw, server_hostname="api.example.com")
 
 
+def _constrained_files(directory: Path, key: str, host: str) -> dict[str, Path]:
+    """A CA constrained to HOST, and a leaf for `host` it signed, with its key, as files."""
+    ca = crypto.self_signed_ca(key, "ca", NOW - timedelta(days=1), NOW + YEAR, dns_names=(HOST,))
+    leaf_key = crypto.generate_rsa_key()
+    files = {"ca": directory / "ca.pem", "cert": directory / "leaf.pem", "key": directory / "k.pem"}
+    files["ca"].write_text(ca)
+    files["cert"].write_text(_leaf(key, ca, leaf_key, dns_names=(host,)))
+    files["key"].write_text(leaf_key)
+    return files
+
+
+def test_a_name_constrained_ca_vouches_for_its_hosts_and_for_no_other(
+    tmp_path: Path, key: str
+) -> None:
+    for host, refused in ((HOST, False), ("api.example.com", True)):
+        directory = tmp_path / host
+        directory.mkdir()
+        files = _constrained_files(directory, key, host)
+        client = ssl.create_default_context(cafile=str(files["ca"]))
+        with _tls_server(files, b"pong") as port:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                if refused:  # the leaf names the host, but the CA may not vouch for it
+                    with pytest.raises(ssl.SSLCertVerificationError, match="subtree"):
+                        client.wrap_socket(raw, server_hostname=host)
+                    continue
+                with client.wrap_socket(raw, server_hostname=host) as tls:
+                    tls.sendall(b"ping")
+                    assert tls.recv(4) == b"pong"
+
+
 class _NamedHost(requests.adapters.HTTPAdapter):
     """Connects where the URL says and checks the certificate against HOST, as a tunnel does."""
 
