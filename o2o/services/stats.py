@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 
 from o2o import clock
 from o2o.errors import O2OError
@@ -32,15 +32,21 @@ def _status_counts(campaign_id: str) -> dict[str, int]:
 
 
 def _redeemed_by_place(campaign_id: str) -> list[Any]:
-    """Coupons redeemed now, by the channel and store of the order that spent them."""
-    return list(
-        db.session.execute(
-            select(Order.channel, Order.store_id, func.count())
-            .join(Coupon, Coupon.order_id == Order.id)
-            .where(Coupon.campaign_id == campaign_id, Coupon.status == CouponStatus.REDEEMED)
-            .group_by(Order.channel, Order.store_id)
-        ).all()
+    """Coupons redeemed now, by the channel and store of the order that spent them; a coupon
+    used with no order (at a WeChat Pay merchant's own till) counts as in store."""
+    redeemed = (Coupon.campaign_id == campaign_id, Coupon.status == CouponStatus.REDEEMED)
+    by_order = (
+        select(Order.channel, Order.store_id, func.count())
+        .join(Coupon, Coupon.order_id == Order.id)
+        .where(*redeemed)
+        .group_by(Order.channel, Order.store_id)
     )
+    at_a_till = (
+        select(literal(Channel.IN_STORE.value), Coupon.store_id, func.count())
+        .where(*redeemed, Coupon.order_id.is_(None))
+        .group_by(Coupon.store_id)
+    )
+    return list(db.session.execute(by_order.union_all(at_a_till)).all())
 
 
 def _money_by_place(campaign_id: str) -> list[Any]:

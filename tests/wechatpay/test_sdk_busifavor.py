@@ -393,6 +393,8 @@ def test_a_coupon_held_by_an_order_that_lapsed_is_used_at_the_merchants_till(
     )
     assert used[0] == 200, used[1]
     assert states(wxpay, openid(api, merchant, shopper)) == [(code, "USED")]
+    stats = api.get(f"/campaigns/{api.coupon_campaign(code)}/stats", api.admin_key).get_json()
+    assert (stats["redeemed"], stats["by_channel"]["in_store"]["redeemed"]) == (1, 1)
 
 
 def test_a_coupon_is_associated_with_one_order_at_a_time_and_disassociated_from_it(
