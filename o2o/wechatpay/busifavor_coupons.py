@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import false, select
+from sqlalchemy import false, select, update
 
 from o2o import clock, store
 from o2o.errors import O2OError
@@ -243,6 +243,19 @@ def _moved(move: Any, merchant: WechatMerchant, code: str) -> Coupon:
     return moved
 
 
+def _hold(code: str) -> None:
+    """Hold the coupon's row until the transaction ends (a no-op UPDATE: a row lock on
+    PostgreSQL, the write lock on SQLite), so that what is read next is read after any
+    concurrent change of it has committed. The transaction's first statement: on SQLite a
+    transaction that read first could not take the write lock once another had written."""
+    db.session.execute(
+        update(Coupon)
+        .where(Coupon.code == code)
+        .values(code=Coupon.code)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def associate(merchant: WechatMerchant, body: dict[str, Any], *, tie: bool) -> dict[str, Any]:
     """Associate an unused coupon with one of the merchant's out_trade_no (tie), or undo it;
     idempotent on out_request_no."""
@@ -253,6 +266,7 @@ def associate(merchant: WechatMerchant, body: dict[str, Any], *, tie: bool) -> d
     kind = "associate" if tie else "disassociate"
 
     def change() -> dict[str, Any]:
+        _hold(coupon.code)  # two (dis)associations of one coupon at once: one after the other
         trades.find(merchant, out_trade_no=out_trade_no)
         current = association(coupon.code)
         if tie and coupon.effective_status(clock.now()) not in STATE_FILTERS["SENDED"]:

@@ -427,6 +427,33 @@ def test_a_coupon_is_associated_with_one_order_at_a_time_and_disassociated_from_
     assert "associate_out_trade_no" not in detail
 
 
+def test_one_coupon_associated_with_several_orders_at_once_is_tied_to_one(
+    api: Api, pointed_here: str, tmp_path: Path
+) -> None:
+    merchant = register(api, "public_key")
+    wxpay = sdk(merchant, tmp_path)
+    stock_id = create_stock(api, wxpay, merchant)
+    shopper = api.shopper()
+    code = sent(api, stock_id, shopper, merchant)
+    orders = [f"RACEASSOC{number:03d}" for number in range(4)]
+    for out_trade_no in orders:
+        wxpay.pay(description="GXG", out_trade_no=out_trade_no, amount={"total": 39900})
+
+    def tie(number: int) -> int:
+        answer = wxpay.marketing_busifavor_coupon_associate(
+            stock_id, code, orders[number], f"RA{number}"
+        )
+        return int(answer[0])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(tie, range(4)))
+    assert statuses == [200, 400, 400, 400]
+    detail = json.loads(
+        wxpay.marketing_busifavor_coupon_detail(code, openid(api, merchant, shopper))[1]
+    )
+    assert detail["associate_out_trade_no"] in orders
+
+
 def test_text_that_cannot_be_stored_is_a_param_error_and_never_a_stock(
     api: Api, pointed_here: str, tmp_path: Path
 ) -> None:
