@@ -39,9 +39,9 @@ def test_the_wechatpay_commands_say_what_they_do_and_their_defaults(tmp_path: Pa
         )
         return " ".join(done.stdout.split())  # unwrapped, whatever the terminal's width
 
-    group = shown()
-    assert "Commands: ca-bundle Write the bundle for REQUESTS_CA_BUNDLE" in group
-    assert " tunnel Answer for api.mch.weixin.qq.com" in group
+    group = shown()  # the list's one-line helps are cut to the terminal's width: names only
+    assert "Commands: ca-bundle " in group
+    assert " tunnel " in group
     tunnel = shown("tunnel")
     assert "Answer for api.mch.weixin.qq.com" in tunnel
     for option, default in (
